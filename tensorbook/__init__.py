@@ -1,0 +1,28 @@
+"""tensorbook: the package behind the tensorbook workbook.
+
+The public names live here; submodules are implementation detail, except the
+chapter helpers ``tensorbook.datasets``, ``tensorbook.plotting`` and
+``tensorbook.widgets``, which are imported on first use so that
+``import tensorbook`` stays light.
+"""
+
+import importlib
+
+from .tenalg import fold, unfold
+from .exercises import Exercise, Feedback, check, exercise
+
+__version__ = "0.1.0"
+
+__all__ = ["unfold", "fold", "check", "exercise", "Exercise", "Feedback", "__version__"]
+
+_LAZY_SUBMODULES = ("datasets", "plotting", "widgets")
+
+
+def __getattr__(name):
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'tensorbook' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_LAZY_SUBMODULES])

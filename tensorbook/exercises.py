@@ -1,0 +1,244 @@
+"""Immediate right/wrong feedback on a reader's answer to an exercise.
+
+Two layers:
+
+* :func:`check` compares any answer with an expected value (type, shape, then
+  values within a tolerance) and returns a :class:`Feedback` that displays as a
+  coloured box in a notebook and is truthy only when the answer is right.
+* :func:`exercise` looks up a chapter's exercise by its number ("1.2"); its
+  :meth:`Exercise.check` computes the expected value from the package's own
+  reference code (written independently of the book's solutions) and calls
+  :func:`check`.
+
+An unanswered exercise (``answer = ...``) gives a gentle "not answered yet" and
+never raises, so a reader's half-done notebook still runs top to bottom. When
+the environment variable ``TENSORBOOK_STRICT_EXERCISES`` is ``1`` (the book
+build and the tests set it), a *wrong* answer raises :class:`ExerciseError`,
+so a broken solution fails the build instead of printing a red box.
+"""
+
+from __future__ import annotations
+
+import html
+import numbers
+import os
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+__all__ = ["check", "exercise", "Exercise", "Feedback", "ExerciseError"]
+
+STRICT_ENV = "TENSORBOOK_STRICT_EXERCISES"
+
+
+class ExerciseError(AssertionError):
+    """A wrong answer while strict checking is on (book build and tests)."""
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The verdict on one answer: truthy when correct.
+
+    Attributes
+    ----------
+    correct : bool
+    answered : bool
+        False when the answer was still the placeholder ``...`` (or None).
+    message : str
+        What was right or wrong, with the hint when wrong.
+    """
+
+    correct: bool
+    answered: bool
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.correct
+
+    def __repr__(self) -> str:
+        mark = "correct" if self.correct else ("not answered yet" if not self.answered else "not quite")
+        return f"[{mark}] {self.message}"
+
+    def _repr_html_(self) -> str:
+        if self.correct:
+            colour, border, icon = "#e6f4ea", "#1e8e3e", "&#10004;"
+        elif not self.answered:
+            colour, border, icon = "#f1f3f4", "#80868b", "&#9998;"
+        else:
+            colour, border, icon = "#fce8e6", "#d93025", "&#10008;"
+        text = html.escape(self.message).replace("\n", "<br>")
+        return (
+            f'<div class="tensorbook-feedback" style="background:{colour};'
+            f"border-left:4px solid {border};padding:0.4em 0.8em;margin:0.3em 0\">"
+            f"{icon} {text}</div>"
+        )
+
+
+def _describe(value) -> str:
+    if isinstance(value, np.ndarray):
+        return f"a NumPy array of shape {value.shape} and dtype {value.dtype}"
+    return f"{type(value).__name__} {value!r}"[:200]
+
+
+def _is_real_number(value) -> bool:
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, numbers.Real):
+        return True
+    return isinstance(value, np.ndarray) and value.ndim == 0 and np.issubdtype(value.dtype, np.number)
+
+
+def _compare(answer, expected, rtol, atol) -> tuple[bool, str]:
+    """Return (correct, explanation) without any hint or strictness."""
+    if isinstance(expected, str):
+        if not isinstance(answer, str):
+            return False, f"Expected a string, got {_describe(answer)}."
+        ok = answer.strip().lower() == expected.strip().lower()
+        return ok, "Correct." if ok else f"The answer {answer!r} is not the expected one."
+
+    if isinstance(expected, tuple):
+        try:
+            ok = tuple(answer) == expected
+        except TypeError:
+            return False, f"Expected a tuple such as a shape, got {_describe(answer)}."
+        return ok, "Correct." if ok else f"Expected a tuple of length {len(expected)}; {tuple(answer)} is not it."
+
+    if _is_real_number(expected):
+        if not _is_real_number(answer):
+            return False, f"Expected a single number, got {_describe(answer)}."
+        answer, expected_f = float(answer), float(expected)
+        if not np.isfinite(answer):
+            return False, f"The answer is {answer}, not a finite number."
+        if abs(answer - expected_f) <= atol + rtol * abs(expected_f):
+            return True, "Correct."
+        return False, f"The number {answer:.6g} is not within tolerance of the expected value."
+
+    expected = np.asarray(expected)
+    if isinstance(answer, (list, tuple)):
+        try:
+            answer = np.asarray(answer)
+        except ValueError:
+            return False, "The answer is a ragged list; expected a rectangular array."
+    if not isinstance(answer, np.ndarray):
+        return False, f"Expected a NumPy array of shape {expected.shape}, got {_describe(answer)}."
+    if answer.shape != expected.shape:
+        return False, f"Expected shape {expected.shape}, got shape {answer.shape}."
+    if not (np.issubdtype(answer.dtype, np.number) or answer.dtype == np.bool_):
+        return False, f"Expected an array of numbers, got dtype {answer.dtype}."
+    if expected.dtype == np.bool_ or np.issubdtype(expected.dtype, np.integer):
+        if np.array_equal(answer, expected):
+            return True, "Correct."
+        wrong = int(np.count_nonzero(answer != expected))
+        return False, f"{wrong} of {expected.size} entries differ from the expected values."
+    if not np.all(np.isfinite(answer)):
+        return False, "The answer contains NaN or infinite entries."
+    if np.allclose(answer, expected, rtol=rtol, atol=atol):
+        return True, "Correct."
+    err = float(np.max(np.abs(answer - expected)))
+    return False, f"Right shape, but the values are off (largest absolute difference {err:.3g})."
+
+
+def check(answer, expected, *, rtol=1e-7, atol=1e-12, hint=None, name="answer") -> Feedback:
+    """Compare a reader's answer with the expected value and explain the verdict.
+
+    Parameters
+    ----------
+    answer : object
+        What the reader computed. ``...`` (Ellipsis) or ``None`` means "not
+        answered yet", which never raises.
+    expected : number, array_like, tuple or str
+        Numbers and float arrays are compared within ``atol + rtol * |expected|``;
+        integer and boolean arrays, tuples (such as shapes) and strings exactly
+        (strings ignoring case and surrounding spaces). Type and shape are
+        checked first, so the message says which of them is wrong.
+    rtol, atol : float
+        Relative and absolute tolerance for floating-point values.
+    hint : str, optional
+        Shown when the answer is wrong.
+    name : str
+        How the answer is called in the messages (for example "Exercise 1.2").
+
+    Returns
+    -------
+    Feedback
+        Truthy when correct; displays as a coloured box in a notebook.
+
+    Raises
+    ------
+    ExerciseError
+        Only when the environment variable ``TENSORBOOK_STRICT_EXERCISES=1``
+        is set and the answer is wrong (not when it is unanswered).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tensorbook import check
+    >>> check(np.ones((2, 3)), np.ones((2, 3))).correct
+    True
+    >>> check(np.ones((3, 2)), np.ones((2, 3)), hint="Transpose?", name="Ex 0")
+    [not quite] Ex 0: Expected shape (2, 3), got shape (3, 2). Hint: Transpose?
+    >>> check(..., 42).answered
+    False
+    """
+    if answer is Ellipsis or answer is None:
+        return Feedback(False, False, f"{name}: not answered yet. Replace `...` with your code and run the cell again.")
+    correct, why = _compare(answer, expected, rtol, atol)
+    if correct:
+        return Feedback(True, True, f"{name}: {why}")
+    message = f"{name}: {why}" + (f" Hint: {hint}" if hint else "")
+    if os.environ.get(STRICT_ENV) == "1":
+        raise ExerciseError(message)
+    return Feedback(False, True, message)
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise of the book: its number, a reference solution and a hint.
+
+    The reference is a callable returning the expected value; it is computed
+    when an answer is checked, from the package's data, by code written
+    independently of the solution shown in the book.
+    """
+
+    number: str
+    title: str
+    reference: Callable[[], Any]
+    hint: str = ""
+    rtol: float = 1e-7
+    atol: float = 1e-12
+
+    def check(self, answer) -> Feedback:
+        """Check ``answer`` against the reference; see :func:`check`."""
+        return check(
+            answer, self.reference(), rtol=self.rtol, atol=self.atol,
+            hint=self.hint or None, name=f"Exercise {self.number}",
+        )
+
+    def __repr__(self) -> str:
+        return f"Exercise {self.number}: {self.title}"
+
+
+def exercise(number: str) -> Exercise:
+    """Look up an exercise of the book by its number.
+
+    Parameters
+    ----------
+    number : str
+        Chapter and exercise, such as ``"1.2"``.
+
+    Examples
+    --------
+    >>> import tensorbook as tb
+    >>> tb.exercise("1.4")
+    Exercise 1.4: parameters of a bilinear VQA classifier
+    >>> tb.exercise("1.4").check(...).answered
+    False
+    """
+    from ._exercise_bank import EXERCISES
+
+    key = str(number)
+    if key not in EXERCISES:
+        known = ", ".join(sorted(EXERCISES))
+        raise KeyError(f"number must name an exercise of the book ({known}), got {number!r}")
+    return EXERCISES[key]
