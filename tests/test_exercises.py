@@ -1,0 +1,77 @@
+"""The exercise checker, and the exercise bank's references against independent code."""
+
+import numpy as np
+import pytest
+
+import tensorbook as tb
+from tensorbook.exercises import STRICT_ENV, ExerciseError
+
+
+@pytest.fixture(autouse=True)
+def lenient(monkeypatch):
+    monkeypatch.delenv(STRICT_ENV, raising=False)
+
+
+def test_correct_wrong_and_unanswered():
+    expected = np.linspace(0, 1, 6).reshape(2, 3)
+    assert tb.check(expected + 1e-12, expected)
+    fb = tb.check(expected + 0.1, expected, hint="look again")
+    assert not fb and fb.answered and "largest absolute difference 0.1" in fb.message and "look again" in fb.message
+    fb = tb.check(expected.T, expected)
+    assert not fb and "Expected shape (2, 3), got shape (3, 2)" in fb.message
+    fb = tb.check(..., expected)
+    assert not fb and not fb.answered and "not answered yet" in fb.message
+    assert not tb.check(None, 3.0).answered
+
+
+def test_types_are_checked_before_values():
+    assert "Expected a single number" in tb.check(np.ones(2), 3.0).message
+    assert "Expected a NumPy array" in tb.check("abc", np.ones(2)).message
+    assert "Expected a tuple" in tb.check(5, (2, 3)).message
+    assert tb.check((2, 3), (2, 3)) and tb.check([2, 3], (2, 3))
+    assert not tb.check(np.array([1.0, np.nan]), np.ones(2))
+    assert tb.check(" Mode ", "mode")
+    assert not tb.check(True, 1.0)  # a boolean is not a number answer
+    assert tb.check([1.0, 2.0], np.array([1.0, 2.0]))  # lists are accepted for arrays
+    assert not tb.check(np.array([1, 2]), np.array([1, 3]))
+    assert "1 of 2 entries differ" in tb.check(np.array([1, 2]), np.array([1, 3])).message
+
+
+def test_tolerances():
+    assert tb.check(1.0 + 1e-9, 1.0)
+    assert not tb.check(1.0 + 1e-5, 1.0)
+    assert tb.check(1.0 + 1e-5, 1.0, rtol=1e-4)
+
+
+def test_strict_mode_raises_only_on_wrong(monkeypatch):
+    monkeypatch.setenv(STRICT_ENV, "1")
+    assert tb.check(2.0, 2.0)
+    assert not tb.check(..., 2.0)  # unanswered never raises
+    with pytest.raises(ExerciseError, match="Exercise 9.9: The number 3 is not within"):
+        tb.check(3.0, 2.0, name="Exercise 9.9")
+
+
+def test_feedback_html_shows_verdict():
+    assert "&#10004;" in tb.check(1, 1)._repr_html_()
+    assert "&#10008;" in tb.check(2, 1)._repr_html_()
+    assert "&lt;b&gt;" in tb.check(2, 1, hint="<b>")._repr_html_()  # escaped
+
+
+def test_unknown_exercise_is_named():
+    with pytest.raises(KeyError, match="number must name an exercise of the book.*got '0.0'"):
+        tb.exercise("0.0")
+
+
+def test_bank_references_agree_with_independent_computations():
+    from tensorly.datasets import load_indian_pines
+
+    from tensorbook.datasets import load_photo, vqa_example
+
+    cube = np.asarray(load_indian_pines().tensor, dtype=float)
+    assert tb.exercise("1.1").check(cube.mean(axis=(0, 1)))
+    photo = load_photo().astype(float)
+    assert tb.exercise("1.2").check(photo @ np.array([0.299, 0.587, 0.114]))
+    ex = vqa_example()
+    assert tb.exercise("1.3").check(np.outer(ex["image_features"], ex["question_features"]).ravel())
+    assert tb.exercise("1.4").check(14_745_600_000)
+    assert not tb.exercise("1.4").check(14_745_600_001)
