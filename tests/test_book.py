@@ -52,7 +52,7 @@ def test_chapter_embeds_widget_state_and_local_scripts(built_book):
     for page in chapter_pages():
         html = (built_book / page).read_text(encoding="utf-8")
         assert 'type="application/vnd.jupyter.widget-state+json"' in html, page
-        assert "_static/offline/html-manager/embed-amd.js" in html, page
+        assert "_static/offline/@jupyter-widgets/html-manager/dist/embed-amd.js" in html, page
         assert "_static/plotly/plotly.min.js" in html, page
         assert html.index("plotly.min.js") < html.index("require.js"), "plotly.js must load before require.js"
 
