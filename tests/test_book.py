@@ -57,8 +57,8 @@ def test_chapter_embeds_widget_state_and_local_scripts(built_book):
         assert html.index("plotly.min.js") < html.index("require.js"), "plotly.js must load before require.js"
 
 
-@pytest.mark.parametrize("page", chapter_pages())
-def test_chapter_renders_offline_in_chromium(page, book_server, browser):
+def _open_offline(browser, url):
+    """Open ``url`` with every other host refused; return (tab, context, errors, foreign)."""
     context = browser.new_context()
     tab = context.new_page()
     errors, foreign = [], []
@@ -67,34 +67,54 @@ def test_chapter_renders_offline_in_chromium(page, book_server, browser):
 
     def on_request(request):
         url = urlparse(request.url)
-        if url.scheme in ("data", "blob", "about"):
-            return
-        if url.hostname != "127.0.0.1":
+        if url.scheme not in ("data", "blob", "about") and url.hostname != "127.0.0.1":
             foreign.append(request.url)
 
     tab.on("request", on_request)
     # Anything that is not the local server is refused, so an attempt cannot hang the test.
     tab.route(re.compile(r"^(?!http://127\.0\.0\.1[:/]).*"), lambda route: route.abort())
-    tab.goto(f"{book_server}/{page}", wait_until="load")
+    tab.goto(url, wait_until="load")
+    return tab, context, errors, foreign
 
-    # plotly: every figure drawn as SVG by plotly.js
-    figures = tab.locator("div.plotly-graph-div")
-    assert figures.count() >= 1
-    for i in range(figures.count()):
-        figures.nth(i).locator(".main-svg").first.wait_for(timeout=20_000)
-    # ipywidgets: drawn by the locally served HTML manager
-    tab.locator(".jupyter-widgets.widget-dropdown, .widget-dropdown").first.wait_for(timeout=20_000)
-    tab.locator(".widget-slider, .jupyter-widgets.widget-hslider").first.wait_for(timeout=20_000)
-    assert tab.locator(".jupyter-widgets img, .widget-output img").count() >= 1
-    # MathJax typeset the maths
-    tab.locator("mjx-container svg").first.wait_for(timeout=20_000)
-    assert tab.locator("mjx-container").count() >= 5
-    assert tab.locator("mjx-merror").count() == 0
-    # exercises: solutions are gated drop-downs and their checks say "correct"
-    assert tab.locator(".tensorbook-feedback").count() >= 8
-    tab.wait_for_timeout(500)
-    context.close()
 
+def _assert_clean(page, errors, foreign):
     unexpected = [e for e in errors if not any(p.search(e) for p in ALLOWED_CONSOLE_ERRORS)]
     assert not unexpected, f"console errors on {page}: {unexpected}"
     assert not foreign, f"{page} requested other hosts: {foreign}"
+
+
+@pytest.mark.parametrize("page", all_pages())
+def test_page_renders_offline_in_chromium(page, book_server, browser):
+    tab, context, errors, foreign = _open_offline(browser, f"{book_server}/{page}")
+    # MathJax typeset the maths, with no TeX errors
+    tab.locator("mjx-container svg").first.wait_for(timeout=20_000)
+    assert tab.locator("mjx-merror").count() == 0
+
+    if page in chapter_pages():
+        # plotly: every figure drawn as SVG by plotly.js
+        figures = tab.locator("div.plotly-graph-div")
+        assert figures.count() >= 1
+        for i in range(figures.count()):
+            figures.nth(i).locator(".main-svg").first.wait_for(timeout=20_000)
+        # ipywidgets: drawn by the locally served HTML manager, with their embedded outputs
+        tab.locator(".widget-dropdown").first.wait_for(timeout=20_000)
+        tab.locator(".widget-slider").first.wait_for(timeout=20_000)
+        assert tab.locator(".widget-output img").count() >= 1
+        # exercises: each has a gated solution drop-down whose check said "correct"
+        n_exercises = tab.locator(".exercise").count()
+        assert n_exercises >= 3
+        assert tab.locator("details.solution, .solution.dropdown").count() == n_exercises
+        assert tab.locator(".tensorbook-feedback", has_text="Correct.").count() == n_exercises
+    tab.wait_for_timeout(500)
+    context.close()
+    _assert_clean(page, errors, foreign)
+
+
+def test_search_works_offline(book_server, browser):
+    tab, context, errors, foreign = _open_offline(browser, f"{book_server}/search.html?q=unfolding")
+    results = tab.locator("#search-results li a, ul.search li a")
+    results.first.wait_for(timeout=20_000)
+    hrefs = [results.nth(i).get_attribute("href") for i in range(results.count())]
+    assert any("notation" in h for h in hrefs), hrefs
+    context.close()
+    _assert_clean("search.html", errors, foreign)
