@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LOG    := $(VENV)/install.log
 LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
-# Root may run JupyterLab only when told so explicitly.
+# JupyterLab refuses to run as root unless told so: tell it when we are root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 LAB_ARGS ?=
 

@@ -46,13 +46,13 @@ EXERCISES = {
         ),
         Exercise(
             "1.2", "grayscale as a contraction of the colour mode", _grayscale,
-            hint="Contract the colour mode with the weight vector: "
-                 "np.einsum('ijc,c->ij', photo, w), with photo as floats.",
+            hint="Only the colour index c is summed, so it appears in the inputs of the "
+                 "einsum subscripts but not in the output; convert the photo to floats first.",
             rtol=1e-9,
         ),
         Exercise(
             "1.3", "the vectorised outer product of image and question features", _vqa_outer,
-            hint="Build the p x q matrix of all products v[i] * q[j], then flatten it in C order.",
+            hint="Build the d_v x d_q matrix of all products v[i] * q[j], then flatten it in C order.",
             rtol=1e-12,
         ),
         Exercise(

@@ -3,8 +3,9 @@
 * :func:`load_photo`: an RGB photograph (3-way: height x width x colour), the
   portrait of Rear Admiral Grace Hopper that Matplotlib ships as sample data
   (a U.S. Navy photograph, public domain).
-* :func:`load_video`: a short camera pan over that photograph (4-way: time x
-  height x width x colour). The frames are real pixels; the motion is made here.
+* :func:`load_video`: a short horizontal camera pan across that photograph
+  (4-way: time x height x width x colour). The frames are real pixels; the
+  motion is made here.
 * :func:`vqa_example`: a visual-question-answering style pair of feature
   vectors, one from the photo and one from a question, for the outer product.
 The Indian Pines hyperspectral cube comes from ``tensorly.datasets``.
@@ -42,7 +43,10 @@ def load_photo():
 
 
 def load_video(n_frames=12, frame_shape=(120, 96)):
-    """A short video: a camera panning down and across the photo.
+    """A short video: a camera window panning left to right across the photo.
+
+    The window stays at the same rows (vertically centred), so slicing the
+    video along height gives a space-time image of one row of pixels.
 
     Parameters
     ----------
@@ -63,15 +67,16 @@ def load_video(n_frames=12, frame_shape=(120, 96)):
     (8, 60, 50, 3)
     """
     (n_frames,) = check_shape([n_frames], "n_frames")
-    height, width = check_shape(frame_shape, "frame_shape")
+    frame_shape = check_shape(frame_shape, "frame_shape")
     photo = load_photo()
-    if height > photo.shape[0] or width > photo.shape[1] or len(frame_shape) != 2:
+    if len(frame_shape) != 2 or frame_shape[0] > photo.shape[0] or frame_shape[1] > photo.shape[1]:
         raise ValueError(
-            f"frame_shape must be (height, width) no larger than {photo.shape[:2]}, got {tuple(frame_shape)}"
+            f"frame_shape must be (height, width) no larger than {photo.shape[:2]}, got {frame_shape}"
         )
-    rows = np.linspace(0, photo.shape[0] - height, n_frames).round().astype(int)
+    height, width = frame_shape
+    top = (photo.shape[0] - height) // 2
     cols = np.linspace(0, photo.shape[1] - width, n_frames).round().astype(int)
-    return np.stack([photo[r:r + height, c:c + width] for r, c in zip(rows, cols)])
+    return np.stack([photo[top:top + height, c:c + width] for c in cols])
 
 
 QUESTION_VOCABULARY = (
@@ -102,6 +107,10 @@ def vqa_example(question="what colour is the jacket", grid=4):
     ((48,), (15,))
     """
     (grid,) = check_shape([grid], "grid")
+    if grid > 64:
+        raise ValueError(f"grid must be at most 64 (cells of at least 8 x 8 pixels), got {grid}")
+    if not isinstance(question, str):
+        raise TypeError(f"question must be a string, got {type(question).__name__}")
     words = question.lower().replace("?", "").split()
     unknown = sorted(set(words) - set(QUESTION_VOCABULARY))
     if unknown:

@@ -47,6 +47,8 @@ def unfold(tensor, mode):
     """
     tensor = as_array(tensor, "tensor", min_ndim=1)
     mode = check_mode(mode, tensor.ndim)
+    if tensor.size == 0:
+        raise ValueError(f"tensor must not have a mode of size 0, got shape {tensor.shape}")
     return np.reshape(np.moveaxis(tensor, mode, 0), (tensor.shape[mode], -1))
 
 
@@ -77,6 +79,8 @@ def fold(unfolded, mode, shape):
     """
     unfolded = as_array(unfolded, "unfolded")
     shape = check_shape(shape)
+    if not shape:
+        raise ValueError("shape must have at least one mode, got ()")
     mode = check_mode(mode, len(shape))
     expected = (shape[mode], int(np.prod(shape)) // shape[mode])
     if unfolded.shape != expected:

@@ -38,7 +38,7 @@ def test_every_page_built(built_book):
 
 def test_no_page_references_another_host_for_resources(built_book):
     """Scripts, styles and images come from the book itself (links to read on are fine)."""
-    pattern = re.compile(r"<(?:script|link|img|iframe)\b[^>]*?\b(?:src|href)=\"(https?:)?//", re.I)
+    pattern = re.compile(r"<(?:script|link|img|iframe)\b[^>]*?\b(?:src|href)=[\"']?(https?:)?//", re.I)
     for page in built_book.rglob("*.html"):
         html = page.read_text(encoding="utf-8")
         for m in pattern.finditer(html):

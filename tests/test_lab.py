@@ -26,11 +26,12 @@ def _free_port():
 
 
 @pytest.fixture(scope="module")
-def lab():
+def lab(tmp_path_factory):
     port, token = _free_port(), secrets.token_hex(16)
     args = f"--no-browser --ServerApp.port={port} --IdentityProvider.token={token} --LabApp.expose_app_in_browser=True"
+    log = tmp_path_factory.mktemp("lab") / "lab.log"
     proc = subprocess.Popen(["make", "-s", "lab", f"LAB_ARGS={args}"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            stdout=log.open("w"), stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120
@@ -40,7 +41,7 @@ def lab():
             break
         except OSError:
             if proc.poll() is not None:
-                pytest.fail(f"make lab exited: {proc.stdout.read()}")
+                pytest.fail(f"make lab exited: {log.read_text()[-3000:]}")
             time.sleep(0.5)
     else:
         pytest.fail("JupyterLab did not start within 120 s")

@@ -48,6 +48,13 @@ def test_kolda_bader_unfoldings(mode):
                 stride *= X.shape[k]
         expected[idx[mode], col] = X[idx]
     np.testing.assert_array_equal(shown, expected)
+    # and the NumPy expression the page gives for it
+    np.testing.assert_array_equal(shown, np.reshape(np.moveaxis(X, mode, 0), (X.shape[mode], -1), order="F"))
+
+
+def test_vec_of_outer_is_kronecker():
+    a, b = np.array([1.0, 2.0, 3.0]), np.array([5.0, 7.0])
+    np.testing.assert_array_equal(np.einsum("i,j->ij", a, b).ravel(), np.kron(a, b))
 
 
 def test_stated_identities():

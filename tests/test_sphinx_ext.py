@@ -24,8 +24,10 @@ def test_source_hash_tracks_content_and_names(tmp_path):
     (pkg / "a.py").rename(pkg / "b.py")
     h3 = tensorbook_sphinx.source_hash([pkg])
     (pkg / "__pycache__").mkdir()
-    (pkg / "__pycache__" / "b.cpython-311.pyc").write_bytes(b"junk")
+    (pkg / "__pycache__" / "stray.py").write_text("junk = 1\n")  # a watched suffix, but in __pycache__
     assert len({h1, h2, h3}) == 3 and tensorbook_sphinx.source_hash([pkg]) == h3
+    # an upgraded library changes the key too
+    assert tensorbook_sphinx.source_hash([pkg], packages=("numpy",)) != tensorbook_sphinx.source_hash([pkg], packages=("scipy",))
     with pytest.raises(FileNotFoundError, match="tensorbook_watch_paths entry"):
         tensorbook_sphinx.source_hash([tmp_path / "missing"])
 

@@ -8,7 +8,8 @@
    so a wrong solution fails the build instead of printing a red box.
 3. Execution cache keyed on the package: jupyter-cache only notices changes to
    a notebook's own code cells. This extension hashes the source trees listed
-   in ``tensorbook_watch_paths`` (default: the ``tensorbook`` package); when the
+   in ``tensorbook_watch_paths`` (default: the ``tensorbook`` package and this
+   extension) and the versions of the key libraries; when the
    hash differs from the one the cache was filled with, it empties the cache and
    marks every document outdated, so every notebook is executed again.
 """
@@ -34,9 +35,21 @@ MATHJAX_SHIM = "_static/offline/mathjax2-hub-shim.js"  # a builder path: _JavaSc
 WATCHED_SUFFIXES = {".py", ".npz", ".npy", ".json", ".csv", ".txt"}
 
 
-def source_hash(paths) -> str:
-    """SHA-256 over the relative names and bytes of the watched source files."""
+KEY_PACKAGES = ("numpy", "scipy", "numba", "tensorly", "matplotlib", "plotly", "ipywidgets", "pillow")
+
+
+def source_hash(paths, packages=KEY_PACKAGES) -> str:
+    """SHA-256 over the watched source files (names and bytes) and the installed
+    versions of ``packages``, so an upgraded library re-executes the notebooks too."""
+    from importlib import metadata
+
     digest = hashlib.sha256()
+    for name in packages:
+        try:
+            version = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            version = "absent"
+        digest.update(f"{name}=={version}\0".encode())
     for root in sorted(Path(p) for p in paths):
         if not root.exists():
             raise FileNotFoundError(f"tensorbook_watch_paths entry {str(root)!r} does not exist")
