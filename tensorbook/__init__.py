@@ -8,12 +8,29 @@ chapter helpers ``tensorbook.datasets``, ``tensorbook.plotting`` and
 
 import importlib
 
-from .tenalg import fold, unfold
+from .tenalg import (
+    fold,
+    inner,
+    khatri_rao,
+    kronecker,
+    mode_dot,
+    mttkrp,
+    multi_mode_dot,
+    norm,
+    outer,
+    tensor_ivv,
+    tensor_vvv,
+    unfold,
+)
 from .exercises import Exercise, Feedback, check, exercise
 
 __version__ = "0.1.0"
 
-__all__ = ["unfold", "fold", "check", "exercise", "Exercise", "Feedback", "__version__"]
+__all__ = [
+    "unfold", "fold", "mode_dot", "multi_mode_dot", "kronecker", "khatri_rao", "mttkrp",
+    "outer", "inner", "norm", "tensor_ivv", "tensor_vvv",
+    "check", "exercise", "Exercise", "Feedback", "__version__",
+]
 
 _LAZY_SUBMODULES = ("datasets", "plotting", "widgets")
 

@@ -49,3 +49,46 @@ def check_shape(shape, name="shape"):
         if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
             raise ValueError(f"{name} must contain positive integers only, got {shape}")
     return tuple(int(s) for s in shape)
+
+
+def as_float_array(value, name, *, ndim=None, min_ndim=0):
+    """``value`` as a float32 or float64 array (integers and booleans become float64)."""
+    arr = as_array(value, name, min_ndim=min_ndim)
+    if ndim is not None and arr.ndim not in np.atleast_1d(ndim):
+        want = " or ".join(f"{d}-D" for d in np.atleast_1d(ndim))
+        raise ValueError(f"{name} must be {want}, got shape {arr.shape}")
+    if arr.dtype not in (np.float32, np.float64):
+        arr = arr.astype(np.float64)
+    return arr
+
+
+def check_finite(inputs):
+    """Raise a ValueError naming the first input holding NaN or infinity.
+
+    ``inputs`` maps argument names to arrays, or to sequences of arrays.
+    """
+    for name, value in inputs.items():
+        items = value if isinstance(value, (list, tuple)) else [value]
+        for k, item in enumerate(items):
+            if item is not None and not np.all(np.isfinite(item)):
+                label = name if item is value else f"{name}[{k}]"
+                raise ValueError(
+                    f"{label} must contain only finite values, got NaN or infinity "
+                    "(they would propagate silently into every entry they touch)"
+                )
+
+
+def check_finite_result(result, inputs):
+    """Return ``result``; if it holds NaN or infinity, blame the input that does.
+
+    A NaN or infinity in the input of a linear operation always reaches its
+    output (in IEEE arithmetic ``nan * 0`` is ``nan`` and ``inf * 0`` is
+    ``nan``), so checking the usually smaller output first costs one cheap
+    pass. A non-finite result from finite inputs is a genuine overflow and is
+    returned unchanged, as NumPy would. The test is a plain sum, which is
+    finite exactly when every term is (barring overflow of the sum itself,
+    which the exact check then clears): one pass and no temporary array.
+    """
+    if not np.isfinite(np.sum(result)) and not np.all(np.isfinite(result)):
+        check_finite(inputs)
+    return result

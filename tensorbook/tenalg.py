@@ -1,14 +1,45 @@
-"""Tensor algebra: unfoldings and their inverse.
+"""Tensor algebra: unfoldings, mode-n products, Kronecker and Khatri-Rao
+products, MTTKRP, inner products and norms, and the symmetric contractions
+T(I, v, v) and T(v, v, v).
 
 Convention (the notation page of the book): modes are 0-based, and the mode-n
-unfolding is TensorLy's C-order one, ``moveaxis(X, n, 0).reshape(I_n, -1)``.
+unfolding is TensorLy's C-order one, ``moveaxis(X, n, 0).reshape(I_n, -1)``,
+so every result here compares one to one with TensorLy's.
+
+The public functions are thin wrappers: they validate, cast (integers become
+float64; float32 stays float32), allocate, and hand the loops to BLAS (a
+mode-n product is a batch of matrix products) or to the Numba kernels of
+:mod:`tensorbook._kernels` (MTTKRP).
 """
+
+import math
+import threading
 
 import numpy as np
 
-from ._validation import as_array, check_mode, check_shape
+from ._validation import (
+    as_array,
+    as_float_array,
+    check_finite,
+    check_finite_result,
+    check_mode,
+    check_shape,
+)
 
-__all__ = ["unfold", "fold"]
+__all__ = [
+    "unfold",
+    "fold",
+    "mode_dot",
+    "multi_mode_dot",
+    "kronecker",
+    "khatri_rao",
+    "mttkrp",
+    "outer",
+    "inner",
+    "norm",
+    "tensor_ivv",
+    "tensor_vvv",
+]
 
 
 def unfold(tensor, mode):
@@ -90,3 +121,595 @@ def fold(unfolded, mode, shape):
         )
     moved = (shape[mode], *shape[:mode], *shape[mode + 1:])
     return np.moveaxis(np.reshape(unfolded, moved), 0, mode)
+
+
+# --------------------------------------------------------------------------
+# mode-n products
+# --------------------------------------------------------------------------
+
+# A middle-mode product is a batch of independent GEMMs, one per slice. Each
+# is too small to keep several BLAS threads busy, so above this many flops the
+# slices are split between Python threads, each running single-threaded BLAS.
+_PARALLEL_FLOPS = 2e7
+_blas_controller = None
+_blas_lock = threading.Lock()
+
+
+def _blas_threads():
+    """(controller, number of BLAS threads), or (None, 1) without threadpoolctl."""
+    global _blas_controller
+    with _blas_lock:
+        if _blas_controller is None:
+            from threadpoolctl import ThreadpoolController
+
+            _blas_controller = ThreadpoolController()
+    blas = _blas_controller.select(user_api="blas")
+    threads = max((lib.num_threads for lib in blas.lib_controllers), default=1)
+    return _blas_controller, threads
+
+
+_pool = None
+
+
+def _batched_matmul(matrix, x3, out):
+    """``out[a] = matrix @ x3[a]`` for every slice ``a``, in parallel when it pays."""
+    n_slices = x3.shape[0]
+    flops = 2.0 * matrix.shape[0] * x3.size
+    controller, threads = _blas_threads()
+    if threads < 2 or n_slices < 2 or flops < _PARALLEL_FLOPS:
+        np.matmul(matrix, x3, out=out)
+        return out
+    global _pool
+    if _pool is None or _pool._max_workers != threads:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _pool = ThreadPoolExecutor(threads, thread_name_prefix="tensorbook-gemm")
+    bounds = np.linspace(0, n_slices, min(threads, n_slices) + 1).astype(int)
+
+    def work(lo, hi):
+        np.matmul(matrix, x3[lo:hi], out=out[lo:hi])
+
+    with controller.limit(limits=1, user_api="blas"):
+        list(_pool.map(work, bounds[:-1], bounds[1:]))
+    return out
+
+
+def mode_dot(tensor, matrix_or_vector, mode, transpose=False):
+    r"""Mode-n product :math:`\mathcal{X} \times_n U` of a tensor with a matrix or a vector.
+
+    With a matrix ``U`` of shape ``(J, I_n)``, mode ``n`` of size ``I_n`` is
+    replaced by one of size ``J``: ``Y[..., j, ...] = sum_i U[j, i] X[..., i,
+    ...]``, or in unfolded form ``unfold(Y, n) = U @ unfold(X, n)``. With a
+    vector ``v`` of length ``I_n`` the mode is contracted away.
+
+    The product is computed as matrix products on the C-order memory of the
+    tensor, without the transposing copy of the unfolding: one GEMM for the
+    first or last mode, one GEMM per slice for a middle mode (split across
+    threads when the work is large enough).
+
+    Parameters
+    ----------
+    tensor : array_like, at least 1-D
+    matrix_or_vector : array_like, 2-D of shape (J, I_n), or 1-D of length I_n
+    mode : int
+        The mode to multiply (0-based; negative counts from the end).
+    transpose : bool, default False
+        Multiply by the transpose of the matrix, which then has shape ``(I_n, J)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Of the common floating dtype of the inputs (float32 stays float32,
+        integers become float64). C-contiguous, except for a product in the
+        last mode of a tensor with two or more modes, which is returned (as
+        in TensorLy) as a transposed view of the GEMM's output rather than
+        paying for a copy.
+
+    Raises
+    ------
+    ValueError
+        If ``mode`` is out of range, the sizes do not match, or an input holds
+        NaN or infinity.
+
+    See Also
+    --------
+    multi_mode_dot : several modes at once.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tensorbook as tb
+    >>> X = np.arange(24.0).reshape(2, 3, 4)
+    >>> U = np.ones((5, 3))
+    >>> tb.mode_dot(X, U, 1).shape
+    (2, 5, 4)
+    >>> np.allclose(tb.mode_dot(X, U, 1), np.einsum("ji,aib->ajb", U, X))
+    True
+    >>> tb.mode_dot(X, np.array([1.0, 0.0, 0.0]), 1)  # picks the slice X[:, 0, :]
+    array([[ 0.,  1.,  2.,  3.],
+           [12., 13., 14., 15.]])
+    """
+    x = as_float_array(tensor, "tensor", min_ndim=1)
+    u = as_float_array(matrix_or_vector, "matrix_or_vector", ndim=(1, 2))
+    mode = check_mode(mode, x.ndim)
+    size = x.shape[mode]
+    if u.ndim == 2 and transpose:
+        u = u.T
+    if u.shape[-1] != size:
+        what = "length" if u.ndim == 1 else ("rows (transpose=True)" if transpose else "columns")
+        raise ValueError(
+            f"matrix_or_vector must have {what} equal to the size of mode {mode} of tensor "
+            f"({size}), got shape {np.shape(matrix_or_vector)}"
+        )
+    dtype = np.result_type(x.dtype, u.dtype)
+    x = np.ascontiguousarray(x, dtype=dtype)
+    u = np.ascontiguousarray(u, dtype=dtype)
+    left = math.prod(x.shape[:mode])
+    right = math.prod(x.shape[mode + 1:])
+    x3 = x.reshape(left, size, right)
+    if u.ndim == 1:
+        out_shape = x.shape[:mode] + x.shape[mode + 1:]
+        if right == 1:
+            result = x3.reshape(left, size) @ u
+        else:
+            result = np.matmul(u, x3)  # (left, right)
+    else:
+        out_shape = x.shape[:mode] + (u.shape[0],) + x.shape[mode + 1:]
+        if left == 1:
+            result = u @ x3.reshape(size, right)
+        elif right == 1:
+            # U @ X_(n) with the unfolding read transposed in place: the GEMM
+            # layout BLAS runs fastest; the result is returned as a view.
+            result = (u @ x3.reshape(left, size).T).T
+        else:
+            result = _batched_matmul(u, x3, np.empty((left, u.shape[0], right), dtype=dtype))
+    check_finite_result(result, {"tensor": x, "matrix_or_vector": u})
+    return result.reshape(out_shape)
+
+
+def multi_mode_dot(tensor, matrices, modes=None, skip=None, transpose=False):
+    r"""Product of a tensor with several matrices or vectors, one per mode.
+
+    ``multi_mode_dot(X, [U0, U1, U2])`` is :math:`\mathcal{X} \times_0 U_0
+    \times_1 U_1 \times_2 U_2`. The products commute, so they are applied in
+    the order that shrinks the tensor fastest; vectors contract their mode
+    away (as in TensorLy, ``modes`` always refer to the modes of the input).
+
+    Parameters
+    ----------
+    tensor : array_like
+    matrices : sequence of array_like
+        Matrices (or vectors), one per entry of ``modes``.
+    modes : sequence of int, optional
+        The modes to multiply; default ``range(len(matrices))``.
+    skip : int, optional
+        Index into ``matrices``/``modes`` of one product to leave out.
+    transpose : bool, default False
+        Multiply by the transposes of the matrices.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tensorbook as tb
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((3, 4, 5))
+    >>> U = [rng.standard_normal((2, n)) for n in X.shape]
+    >>> Y = tb.multi_mode_dot(X, U)
+    >>> Y.shape
+    (2, 2, 2)
+    >>> np.allclose(Y, np.einsum("abc,ia,jb,kc->ijk", X, *U))
+    True
+    """
+    x = as_float_array(tensor, "tensor", min_ndim=1)
+    if isinstance(matrices, np.ndarray) or not hasattr(matrices, "__len__"):
+        raise TypeError(f"matrices must be a list of matrices or vectors, got {type(matrices).__name__}")
+    matrices = list(matrices)
+    if modes is None:
+        modes = list(range(len(matrices)))
+    modes = [check_mode(m, x.ndim, "modes") for m in modes]
+    if len(modes) != len(matrices):
+        raise ValueError(
+            f"matrices must have one entry per mode in modes ({len(modes)}), got {len(matrices)}"
+        )
+    if len(set(modes)) != len(modes):
+        raise ValueError(f"modes must not repeat a mode, got {modes}")
+    pairs = [(m, u) for k, (m, u) in enumerate(zip(modes, matrices)) if k != skip]
+    mats = []
+    for m, u in pairs:
+        u = as_float_array(u, f"matrices (for mode {m})", ndim=(1, 2))
+        if u.ndim == 2 and transpose:
+            u = u.T
+        if u.shape[-1] != x.shape[m]:
+            raise ValueError(
+                f"matrices (for mode {m}) must have {x.shape[m]} columns to match mode {m} "
+                f"of tensor, got shape {u.shape}"
+            )
+        mats.append((m, u))
+    # Shrinking products first: smallest output/input size ratio first.
+    mats.sort(key=lambda mu: (mu[1].shape[0] if mu[1].ndim == 2 else 0) / x.shape[mu[0]])
+    result = x
+    alive = list(range(x.ndim))  # alive[k] = input mode now at axis k
+    for m, u in mats:
+        axis = alive.index(m)
+        result = mode_dot(result, u, axis)
+        if u.ndim == 1:
+            alive.pop(axis)
+    return result
+
+
+# --------------------------------------------------------------------------
+# Kronecker and Khatri-Rao products, MTTKRP
+# --------------------------------------------------------------------------
+
+
+def _matrix_list(matrices, name, *, min_count=1):
+    if isinstance(matrices, np.ndarray) or not hasattr(matrices, "__len__"):
+        raise TypeError(f"{name} must be a list of matrices, got {type(matrices).__name__}")
+    mats = [as_float_array(m, f"{name}[{k}]", ndim=2) for k, m in enumerate(matrices)]
+    if len(mats) < min_count:
+        raise ValueError(f"{name} must hold at least {min_count} matrix, got {len(mats)}")
+    return mats
+
+
+def kronecker(matrices):
+    r"""Kronecker product :math:`A_0 \otimes A_1 \otimes \cdots` of a list of matrices.
+
+    Entry ``((i0, i1, ...), (j0, j1, ...))`` (row and column indices in C
+    order, the first matrix varying slowest) is ``prod_k A_k[i_k, j_k]``, as
+    in :func:`numpy.kron`.
+
+    Parameters
+    ----------
+    matrices : sequence of 2-D array_like
+
+    Returns
+    -------
+    numpy.ndarray of shape ``(prod rows, prod columns)``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tensorbook as tb
+    >>> A, B = np.eye(2), np.array([[1.0, 2.0], [3.0, 4.0]])
+    >>> np.array_equal(tb.kronecker([A, B]), np.kron(A, B))
+    True
+    """
+    mats = _matrix_list(matrices, "matrices")
+    check_finite({"matrices": mats})
+    result = mats[0]
+    for m in mats[1:]:
+        result = (result[:, None, :, None] * m[None, :, None, :]).reshape(
+            result.shape[0] * m.shape[0], result.shape[1] * m.shape[1]
+        )
+    return result.copy() if len(mats) == 1 else np.ascontiguousarray(result)
+
+
+def khatri_rao(matrices, skip=None, weights=None):
+    r"""Khatri-Rao (column-wise Kronecker) product :math:`A_0 \odot A_1 \odot \cdots`.
+
+    All matrices share their number of columns ``R``; column ``r`` of the
+    result is ``kron(A_0[:, r], A_1[:, r], ...)``, the first matrix varying
+    slowest, as in TensorLy. With these conventions, for a CP tensor
+    ``unfold(X, 0) == A_0 @ khatri_rao([A_1, A_2]).T`` (see the notation page).
+
+    Parameters
+    ----------
+    matrices : sequence of 2-D array_like, all with ``R`` columns
+    skip : int, optional
+        Index of a matrix to leave out (as in an MTTKRP).
+    weights : array_like of shape (R,), optional
+        Column weights, multiplied in.
+
+    Returns
+    -------
+    numpy.ndarray of shape ``(prod rows, R)``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tensorbook as tb
+    >>> A = np.array([[1.0, 2.0], [3.0, 4.0]])
+    >>> B = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> tb.khatri_rao([A, B])
+    array([[1., 0.],
+           [0., 2.],
+           [1., 2.],
+           [3., 0.],
+           [0., 4.],
+           [3., 4.]])
+    """
+    mats = _matrix_list(matrices, "matrices")
+    if skip is not None:
+        skip = check_mode(skip, len(mats), "skip")
+        mats = [m for k, m in enumerate(mats) if k != skip]
+        if not mats:
+            raise ValueError("matrices must hold at least one matrix besides the skipped one")
+    rank = mats[0].shape[1]
+    for k, m in enumerate(mats):
+        if m.shape[1] != rank:
+            raise ValueError(
+                f"matrices must all have the same number of columns (the rank): "
+                f"the first has {rank}, matrices[{k}] has {m.shape[1]}"
+            )
+    if weights is not None:
+        weights = as_float_array(weights, "weights", ndim=1)
+        if weights.shape != (rank,):
+            raise ValueError(f"weights must have shape ({rank},), one per column, got {weights.shape}")
+        smallest = min(range(len(mats)), key=lambda k: mats[k].shape[0])
+        mats[smallest] = mats[smallest] * weights
+    check_finite({"matrices": mats, "weights": weights})
+    result = mats[0]
+    for m in mats[1:]:
+        result = (result[:, None, :] * m[None, :, :]).reshape(-1, rank)
+    return result.copy() if len(mats) == 1 else np.ascontiguousarray(result)
+
+
+def mttkrp(tensor, factors, mode):
+    r"""Matricised tensor times Khatri-Rao product, for the factor of ``mode``.
+
+    ``mttkrp(X, [A_0, ..., A_{N-1}], n)`` equals ``unfold(X, n) @
+    khatri_rao(factors, skip=n)``: the heart of every CP-ALS step. It is
+    computed in one pass over the tensor by a parallel Numba kernel that
+    contracts the last mode first (four rank columns per load) and weights by
+    the other factors on the fly, so the ``(prod_{k != n} I_k, R)`` Khatri-Rao
+    product is never formed; only the Khatri-Rao products of the factors
+    before ``n`` and of those strictly between ``n`` and the last mode are.
+
+    Parameters
+    ----------
+    tensor : array_like, at least 2-D
+    factors : sequence of 2-D array_like
+        One factor per mode, ``factors[k]`` of shape ``(tensor.shape[k], R)``.
+        ``factors[mode]`` is not used and may be ``None``.
+    mode : int
+
+    Returns
+    -------
+    numpy.ndarray of shape ``(tensor.shape[mode], R)``
+
+    Raises
+    ------
+    ValueError
+        If the number of factors is not the number of modes, a factor's row
+        count does not match its mode, the ranks disagree, or an input holds
+        NaN or infinity.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tensorbook as tb
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((4, 5, 6))
+    >>> F = [rng.standard_normal((n, 3)) for n in X.shape]
+    >>> np.allclose(tb.mttkrp(X, F, 1), tb.unfold(X, 1) @ tb.khatri_rao(F, skip=1))
+    True
+    """
+    from numba import get_num_threads
+
+    from . import _kernels
+
+    x = as_float_array(tensor, "tensor", min_ndim=2)
+    mode = check_mode(mode, x.ndim)
+    if isinstance(factors, np.ndarray) or not hasattr(factors, "__len__"):
+        raise TypeError(f"factors must be a list of matrices, got {type(factors).__name__}")
+    if len(factors) != x.ndim:
+        raise ValueError(
+            f"factors must hold one matrix per mode of tensor ({x.ndim}), got {len(factors)}"
+        )
+    mats = [None] * x.ndim
+    rank = None
+    for k, f in enumerate(factors):
+        if k == mode and f is None:
+            continue
+        f = as_float_array(f, f"factors[{k}]", ndim=2)
+        if f.shape[0] != x.shape[k]:
+            raise ValueError(
+                f"factors[{k}] must have {x.shape[k]} rows (the size of mode {k}), got shape {f.shape}"
+            )
+        if rank is None:
+            rank = f.shape[1]
+        elif f.shape[1] != rank:
+            raise ValueError(
+                f"factors must all have the same number of columns (the rank): "
+                f"factors[{k}] has {f.shape[1]}, an earlier factor has {rank}"
+            )
+        mats[k] = f
+    dtype = np.result_type(x.dtype, *[m.dtype for m in mats if m is not None])
+    x = np.ascontiguousarray(x, dtype=dtype)
+    mats = [None if m is None else np.ascontiguousarray(m, dtype=dtype) for m in mats]
+    ones = np.ones((1, rank), dtype=dtype)
+
+    def kr(group):
+        return khatri_rao(group) if group else ones
+
+    n_threads = get_num_threads()
+    shape, last = x.shape, x.ndim - 1
+    if mode < last:
+        left = kr(mats[:mode])
+        right = kr(mats[mode + 1:last])
+        x4 = x.reshape(left.shape[0], shape[mode], right.shape[0], shape[last])
+        out = np.empty((shape[mode], rank), dtype=dtype)
+        _kernels.mttkrp_inner(x4, left, right, np.ascontiguousarray(mats[last].T), out, n_threads)
+    else:
+        left = kr(mats[:last - 1])
+        x3 = x.reshape(left.shape[0], shape[last - 1], shape[last])
+        parts = np.empty((min(n_threads, x3.shape[0]), rank, shape[last]), dtype=dtype)
+        _kernels.mttkrp_last(x3, left, mats[last - 1], parts)
+        out = np.ascontiguousarray(parts.sum(axis=0).T)
+    return check_finite_result(out, {"tensor": x, "factors": mats})
+
+
+# --------------------------------------------------------------------------
+# outer and inner products, norms
+# --------------------------------------------------------------------------
+
+
+def outer(vectors):
+    r"""Outer product :math:`v_0 \circ v_1 \circ \cdots` of a list of vectors.
+
+    Parameters
+    ----------
+    vectors : sequence of 1-D array_like
+
+    Returns
+    -------
+    numpy.ndarray of shape ``(len(v_0), len(v_1), ...)``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tensorbook as tb
+    >>> tb.outer([np.array([1.0, 2.0]), np.array([1.0, 10.0, 100.0])])
+    array([[  1.,  10., 100.],
+           [  2.,  20., 200.]])
+    """
+    if isinstance(vectors, np.ndarray) or not hasattr(vectors, "__len__"):
+        raise TypeError(f"vectors must be a list of vectors, got {type(vectors).__name__}")
+    vecs = [as_float_array(v, f"vectors[{k}]", ndim=1) for k, v in enumerate(vectors)]
+    if not vecs:
+        raise ValueError("vectors must hold at least one vector, got none")
+    check_finite({"vectors": vecs})
+    result = vecs[0]
+    for v in vecs[1:]:
+        result = np.multiply.outer(result, v)
+    return np.array(result, copy=True, order="C")
+
+
+def inner(a, b):
+    r"""Inner product :math:`\langle \mathcal{A}, \mathcal{B} \rangle = \sum a_{i\ldots} b_{i\ldots}` of two tensors of the same shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tensorbook as tb
+    >>> X = np.arange(6.0).reshape(2, 3)
+    >>> float(tb.inner(X, X)) == float(np.sum(X * X))
+    True
+    """
+    a = as_float_array(a, "a")
+    b = as_float_array(b, "b")
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
+    dtype = np.result_type(a.dtype, b.dtype)
+    value = np.dot(np.ravel(a).astype(dtype, copy=False), np.ravel(b).astype(dtype, copy=False))
+    return check_finite_result(value, {"a": a, "b": b})
+
+
+def norm(tensor, order=2):
+    r"""Entry-wise norm of a tensor: Frobenius (``order=2``), sum of absolute values (``1``) or largest absolute value (``np.inf``).
+
+    The Frobenius norm is :math:`\sqrt{\langle \mathcal{X}, \mathcal{X} \rangle}`,
+    rescaled when the squares would overflow.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tensorbook as tb
+    >>> float(tb.norm(np.full((2, 2, 2), 0.5)))
+    1.4142135623730951
+    >>> float(tb.norm(np.array([3e200, 4e200])))  # no overflow
+    5e+200
+    """
+    x = as_float_array(tensor, "tensor")
+    if order not in (1, 2, np.inf):
+        raise ValueError(f"order must be 1, 2 or np.inf, got {order!r}")
+    flat = np.ravel(x)
+    if order == 1:
+        value = np.sum(np.abs(flat))
+    elif order == np.inf:
+        value = np.max(np.abs(flat)) if flat.size else x.dtype.type(0)
+    else:
+        with np.errstate(over="ignore", under="ignore"):
+            value = np.sqrt(np.dot(flat, flat))
+        if not np.isfinite(value) or (value < np.finfo(x.dtype).tiny * 1e8 and value > 0):
+            check_finite({"tensor": x})
+            scale = np.max(np.abs(flat))
+            scaled = flat / scale
+            value = scale * np.sqrt(np.dot(scaled, scaled))
+    return check_finite_result(value, {"tensor": x})
+
+
+# --------------------------------------------------------------------------
+# symmetric contractions T(I, v, v) and T(v, v, v)
+# --------------------------------------------------------------------------
+
+
+def _cubic_and_vectors(tensor, v):
+    t = as_float_array(tensor, "tensor", ndim=3)
+    k = t.shape[0]
+    if t.shape != (k, k, k):
+        raise ValueError(f"tensor must be cubic (k, k, k), got shape {t.shape}")
+    v = as_float_array(v, "v", ndim=(1, 2))
+    if v.shape[-1] != k:
+        raise ValueError(
+            f"v must have length {k} (or shape (batch, {k})) to match tensor of shape {t.shape}, "
+            f"got shape {v.shape}"
+        )
+    dtype = np.result_type(t.dtype, v.dtype)
+    return (np.ascontiguousarray(t, dtype=dtype), np.ascontiguousarray(np.atleast_2d(v), dtype=dtype),
+            v.ndim == 1)
+
+
+def tensor_ivv(tensor, v):
+    r"""The vector :math:`T(I, v, v)_i = \sum_{j,k} T_{ijk} v_j v_k`, for one ``v`` or a batch.
+
+    This is the step of the tensor power method. Modes 1 and 2 are
+    contracted, which for a symmetric tensor is the same as any two modes.
+    It costs one GEMM of the ``(k*k, k)`` reshaped tensor with the batch.
+
+    Parameters
+    ----------
+    tensor : array_like of shape (k, k, k)
+    v : array_like of shape (k,) or (batch, k)
+
+    Returns
+    -------
+    numpy.ndarray of shape (k,) or (batch, k)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tensorbook as tb
+    >>> e0 = np.array([1.0, 0.0])
+    >>> T = 3.0 * tb.outer([e0, e0, e0])
+    >>> tb.tensor_ivv(T, e0)
+    array([3., 0.])
+    >>> tb.tensor_ivv(T, np.array([[1.0, 0.0], [0.0, 1.0]]))
+    array([[3., 0.],
+           [0., 0.]])
+    """
+    t, vs, single = _cubic_and_vectors(tensor, v)
+    k, batch = t.shape[0], vs.shape[0]
+    w = (t.reshape(k * k, k) @ vs.T).reshape(k, k, batch)  # w[i, j, b] = T(I, I, v_b)[i, j]
+    result = np.einsum("ijb,bj->bi", w, vs)
+    result = check_finite_result(result, {"tensor": t, "v": vs})
+    return result[0] if single else result
+
+
+def tensor_vvv(tensor, v):
+    r"""The number :math:`T(v, v, v) = \sum_{i,j,k} T_{ijk} v_i v_j v_k`, for one ``v`` or a batch.
+
+    Parameters
+    ----------
+    tensor : array_like of shape (k, k, k)
+    v : array_like of shape (k,) or (batch, k)
+
+    Returns
+    -------
+    float or numpy.ndarray of shape (batch,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tensorbook as tb
+    >>> e0 = np.array([1.0, 0.0])
+    >>> float(tb.tensor_vvv(3.0 * tb.outer([e0, e0, e0]), np.array([0.6, 0.8])))
+    0.648
+    """
+    t, vs, single = _cubic_and_vectors(tensor, v)
+    result = np.einsum("bi,bi->b", tensor_ivv(t, vs), vs)
+    return result[0] if single else result

@@ -1,0 +1,140 @@
+"""Private Numba kernels behind :mod:`tensorbook.tenalg`.
+
+Each kernel only loops and writes into ``out``; the public wrappers validate,
+cast and allocate. All jitted code lives in this one module so that Numba's
+on-disk cache (``cache=True``, honouring ``NUMBA_CACHE_DIR``) never serves a
+kernel compiled against a stale helper from another file. Nothing is compiled
+at import time: the first call of each signature compiles (about a second),
+later calls and later processes load it from the cache.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(cache=True, parallel=True, fastmath=True)
+def mttkrp_inner(x, left, right, last_t, out, n_blocks):
+    """MTTKRP for a mode that is not the last one.
+
+    ``x`` has shape ``(A, I, B, K)``: the modes before the target, the target
+    mode, the modes strictly between it and the last mode, and the last mode.
+    ``left`` (A, R) and ``right`` (B, R) are the Khatri-Rao products of the
+    factors of those groups of modes, ``last_t`` (R, K) the last factor
+    transposed. Writes ``out[i, r] = sum_{a,b,k} x[a,i,b,k] left[a,r]
+    right[b,r] last_t[r,k]``; the full Khatri-Rao product (A*B*K, R) is never
+    formed. Parallel over ``n_blocks`` blocks of ``i``; within a block the
+    loops follow memory order, so each thread streams contiguous runs of
+    ``x``, and four rank columns share each load of a tensor fibre.
+    """
+    n_a, n_i, n_b, n_k = x.shape
+    rank = out.shape[1]
+    block = (n_i + n_blocks - 1) // n_blocks
+    for blk in prange(n_blocks):
+        lo = blk * block
+        hi = min(lo + block, n_i)
+        acc = np.zeros((max(hi - lo, 0), rank), dtype=np.float64)
+        tmp = np.empty(rank, dtype=np.float64)
+        for a in range(n_a):
+            for i in range(lo, hi):
+                for b in range(n_b):
+                    row = x[a, i, b]
+                    r = 0
+                    while r + 4 <= rank:
+                        c0 = last_t[r]
+                        c1 = last_t[r + 1]
+                        c2 = last_t[r + 2]
+                        c3 = last_t[r + 3]
+                        s0 = 0.0
+                        s1 = 0.0
+                        s2 = 0.0
+                        s3 = 0.0
+                        for k in range(n_k):
+                            v = row[k]
+                            s0 += v * c0[k]
+                            s1 += v * c1[k]
+                            s2 += v * c2[k]
+                            s3 += v * c3[k]
+                        tmp[r] = s0
+                        tmp[r + 1] = s1
+                        tmp[r + 2] = s2
+                        tmp[r + 3] = s3
+                        r += 4
+                    while r < rank:
+                        c0 = last_t[r]
+                        s0 = 0.0
+                        for k in range(n_k):
+                            s0 += row[k] * c0[k]
+                        tmp[r] = s0
+                        r += 1
+                    for r in range(rank):
+                        acc[i - lo, r] += tmp[r] * left[a, r] * right[b, r]
+        for i in range(lo, hi):
+            for r in range(rank):
+                out[i, r] = acc[i - lo, r]
+
+
+@njit(cache=True, parallel=True, fastmath=True)
+def mttkrp_last(x, left, prev, parts):
+    """MTTKRP for the last mode, as per-block partial sums.
+
+    ``x`` has shape ``(A, J, I)``: the modes before the last-but-one, the
+    last-but-one mode and the target (last) mode. ``left`` (A, R) is the
+    Khatri-Rao product of the first factors, ``prev`` (J, R) the factor of the
+    last-but-one mode. The ``A`` slices are split into ``parts.shape[0]``
+    blocks, one per thread; block ``t`` writes ``parts[t, r, i] = sum over its
+    a, and all j, of x[a,j,i] left[a,r] prev[j,r]``, and the caller sums the
+    blocks. The innermost loop runs along contiguous memory, eight fibres of
+    ``x`` at a time.
+    """
+    n_a, n_j, n_i = x.shape
+    n_blocks, rank = parts.shape[0], parts.shape[1]
+    block = (n_a + n_blocks - 1) // n_blocks
+    for blk in prange(n_blocks):
+        lo = blk * block
+        hi = min(lo + block, n_a)
+        acc = np.zeros((rank, n_i), dtype=np.float64)
+        z = np.empty((rank, n_i), dtype=np.float64)
+        for a in range(lo, hi):
+            z[:] = 0.0
+            j = 0
+            while j + 8 <= n_j:
+                x0 = x[a, j]
+                x1 = x[a, j + 1]
+                x2 = x[a, j + 2]
+                x3 = x[a, j + 3]
+                x4 = x[a, j + 4]
+                x5 = x[a, j + 5]
+                x6 = x[a, j + 6]
+                x7 = x[a, j + 7]
+                for r in range(rank):
+                    p0 = prev[j, r]
+                    p1 = prev[j + 1, r]
+                    p2 = prev[j + 2, r]
+                    p3 = prev[j + 3, r]
+                    p4 = prev[j + 4, r]
+                    p5 = prev[j + 5, r]
+                    p6 = prev[j + 6, r]
+                    p7 = prev[j + 7, r]
+                    z_r = z[r]
+                    for i in range(n_i):
+                        z_r[i] += (p0 * x0[i] + p1 * x1[i] + p2 * x2[i] + p3 * x3[i]) + (
+                            p4 * x4[i] + p5 * x5[i] + p6 * x6[i] + p7 * x7[i]
+                        )
+                j += 8
+            while j < n_j:
+                x0 = x[a, j]
+                for r in range(rank):
+                    p0 = prev[j, r]
+                    z_r = z[r]
+                    for i in range(n_i):
+                        z_r[i] += p0 * x0[i]
+                j += 1
+            for r in range(rank):
+                la = left[a, r]
+                acc_r = acc[r]
+                z_r = z[r]
+                for i in range(n_i):
+                    acc_r[i] += la * z_r[i]
+        for r in range(rank):
+            for i in range(n_i):
+                parts[blk, r, i] = acc[r, i]
