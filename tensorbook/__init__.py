@@ -22,13 +22,14 @@ from .tenalg import (
     tensor_vvv,
     unfold,
 )
+from .contraction import contract, contraction_cost
 from .exercises import Exercise, Feedback, check, exercise
 
 __version__ = "0.1.0"
 
 __all__ = [
     "unfold", "fold", "mode_dot", "multi_mode_dot", "kronecker", "khatri_rao", "mttkrp",
-    "outer", "inner", "norm", "tensor_ivv", "tensor_vvv",
+    "outer", "inner", "norm", "tensor_ivv", "tensor_vvv", "contract", "contraction_cost",
     "check", "exercise", "Exercise", "Feedback", "__version__",
 ]
 
