@@ -16,7 +16,7 @@ import uuid
 import plotly.io as pio
 from plotly.io._base_renderers import PlotlyRenderer
 
-__all__ = ["setup", "OfflineRenderer", "figure_html"]
+__all__ = ["setup", "OfflineRenderer", "figure_html", "tensor_network"]
 
 RENDERER_NAME = "tensorbook"
 
@@ -95,3 +95,104 @@ def setup():
     pio.renderers[RENDERER_NAME] = OfflineRenderer()
     pio.renderers.default = RENDERER_NAME
     return RENDERER_NAME
+
+
+def tensor_network(subscripts, *shapes, ax=None, title=None):
+    """Draw the tensor-network (Penrose) diagram of an einsum specification.
+
+    Each operand is a node; each index is a line. A line joining two nodes is
+    an index they share and that is summed (contracted) unless it also
+    appears in the output; a line with a free end is an output index; an
+    index shared by three or more operands meets at a small dot; a repeated
+    index within one operand (a trace or diagonal) is a loop. With
+    ``shapes``, every line is labelled with its size too.
+
+    Parameters
+    ----------
+    subscripts : str
+        An einsum specification, e.g. ``"ij,jk->ik"``.
+    *shapes : tuple of int, optional
+        The operand shapes (default: every index of size 2, labels only).
+    ax : matplotlib.axes.Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from tensorbook.plotting import tensor_network
+    >>> fig = tensor_network("ij,jk,k->i", (3, 4), (4, 5), (5,))
+    >>> sorted(t.get_text() for t in fig.axes[0].texts if len(t.get_text()) == 1)
+    ['A', 'B', 'C']
+    """
+    import string
+
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from .contraction import parse_subscripts
+
+    terms = subscripts.replace(" ", "").split("->")[0].split(",")
+    if not shapes:
+        shapes = tuple((2,) * len(t.replace("...", "")) for t in terms)
+    elif len(shapes) != len(terms):
+        raise ValueError(f"shapes must give one shape per operand ({len(terms)}), got {len(shapes)}")
+    inputs, output, dims = parse_subscripts(subscripts, shapes)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5.2, 4.2))
+    else:
+        fig = ax.figure
+    n = len(inputs)
+    names = string.ascii_uppercase
+    angles = np.pi / 2 + 2 * np.pi * np.arange(n) / n
+    pos = np.c_[np.cos(angles), np.sin(angles)] * (0.0 if n == 1 else 1.0)
+
+    def label(c):
+        return f"{c} ({dims[c]})" if shapes else c
+
+    owners = {}
+    for k, term in enumerate(inputs):
+        for c in dict.fromkeys(term):
+            owners.setdefault(c, []).append(k)
+    line = dict(color="0.25", lw=2, zorder=1)
+    for c, ks in owners.items():
+        free = c in output
+        if len(ks) == 2 and not free:
+            (x0, y0), (x1, y1) = pos[ks[0]], pos[ks[1]]
+            ax.plot([x0, x1], [y0, y1], **line)
+            ax.text((x0 + x1) / 2, (y0 + y1) / 2, label(c), ha="center", va="center", fontsize=10,
+                    bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none"), zorder=3)
+            continue
+        # a hyperedge (3+ operands, or 2 operands and the output) meets at a dot
+        if len(ks) >= 2:
+            hub = pos[ks].mean(axis=0) + (0.0, 0.18 * (1 + list(owners).index(c) % 3))
+            for k in ks:
+                ax.plot([pos[k][0], hub[0]], [pos[k][1], hub[1]], **line)
+            ax.plot(*hub, "o", color="0.25", ms=5, zorder=2)
+            anchor = hub
+        else:
+            anchor = pos[ks[0]]
+        if free:
+            spokes = [o for o in output if o in owners and len(owners[o]) == 1 and owners[o][0] == ks[0]]
+            away = anchor - (pos.mean(axis=0) if n > 1 else (0.0, -1.0))
+            base = np.arctan2(away[1], away[0]) if np.hypot(*away) > 1e-9 else -np.pi / 2
+            spread = (spokes.index(c) - (len(spokes) - 1) / 2) * 0.6 if c in spokes else 0.0
+            tip = anchor + 0.75 * np.array([np.cos(base + spread), np.sin(base + spread)])
+            ax.plot([anchor[0], tip[0]], [anchor[1], tip[1]], **line)
+            ax.text(*(anchor + 0.95 * (tip - anchor) / 0.75), label(c), ha="center", va="center", fontsize=10)
+        if inputs[ks[0]].count(c) > 1:  # a trace / diagonal within one operand
+            loop = plt.Circle(anchor + (0.0, 0.32), 0.2, fill=False, **{"color": "0.25", "lw": 2})
+            ax.add_patch(loop)
+            ax.text(*(anchor + (0.0, 0.6)), label(c), ha="center", va="center", fontsize=10)
+    for k, term in enumerate(inputs):
+        ax.add_patch(plt.Circle(pos[k], 0.2, color="#4c72b0", zorder=4))
+        ax.text(*pos[k], names[k % 26], color="white", ha="center", va="center", fontsize=12,
+                fontweight="bold", zorder=5)
+    ax.set_aspect("equal")
+    ax.set_xlim(-2.1, 2.1)
+    ax.set_ylim(-2.0, 2.0)
+    ax.axis("off")
+    ax.set_title(title if title is not None else f"{','.join(inputs)}->{output}")
+    return fig

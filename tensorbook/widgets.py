@@ -4,7 +4,7 @@ import numpy as np
 
 from ._validation import as_array
 
-__all__ = ["slice_explorer"]
+__all__ = ["slice_explorer", "contraction_explorer", "CONTRACTIONS"]
 
 
 def _slice_image(tensor, mode, index):
@@ -100,3 +100,97 @@ def slice_explorer(tensor, mode_names=None, *, title="", cmap="viridis", figsize
     index.observe(draw, names="value")
     draw()
     return widgets.VBox([mode, index, out])
+
+
+#: Contractions offered by :func:`contraction_explorer`: name -> (subscripts, shape of each operand in units of n).
+CONTRACTIONS = {
+    "matrix chain A B v": ("ij,jk,k->i", ((1, 1), (1, 1), (1,))),
+    "mode-1 product X x_1 U": ("ajb,ij->aib", ((1, 1, 1), (1, 1))),
+    "Tucker: core times 3 factors": ("abc,ia,jb,kc->ijk", ((0.25, 0.25, 0.25), (1, 0.25), (1, 0.25), (1, 0.25))),
+    "CP: 3 factors, rank r": ("ir,jr,kr->ijk", ((1, 0.25), (1, 0.25), (1, 0.25))),
+    "MTTKRP X_(0) (C kr B)": ("ijk,jr,kr->ir", ((1, 1, 1), (1, 0.25), (1, 0.25))),
+    "tensor train, 4 cores": ("ia,ajb,bkc,cl->ijkl", ((1, 0.25), (0.25, 1, 0.25), (0.25, 1, 0.25), (0.25, 1))),
+    "T(I, v, v)": ("ijk,j,k->i", ((1, 1, 1), (1,), (1,))),
+}
+
+
+def _scaled_shapes(units, n):
+    return tuple(tuple(max(1, int(round(u * n))) for u in shape) for shape in units)
+
+
+def contraction_explorer(contractions=None, *, n=40, n_max=200):
+    """A widget to pick a contraction and see its diagram and the cost of two orders.
+
+    A dropdown picks a contraction (:data:`CONTRACTIONS` by default) and a
+    slider the size ``n`` (the mode sizes are multiples of it). The output
+    shows the tensor-network diagram (:func:`tensorbook.plotting.tensor_network`)
+    and, from :func:`tensorbook.contraction_cost`, the flops and the largest
+    intermediate of the optimised order and of the left-to-right order.
+
+    Parameters
+    ----------
+    contractions : dict, optional
+        ``name -> (subscripts, unit shapes)``; each unit shape is scaled by
+        ``n`` (and rounded, at least 1).
+    n : int
+        Initial size.
+    n_max : int
+        Largest size on the slider.
+
+    Returns
+    -------
+    ipywidgets.VBox
+        ``.children[0]`` the dropdown, ``.children[1]`` the slider,
+        ``.children[2]`` the output.
+
+    Examples
+    --------
+    >>> from tensorbook.widgets import contraction_explorer
+    >>> w = contraction_explorer(n=10)
+    >>> w.children[0].value
+    'matrix chain A B v'
+    """
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+    from IPython import get_ipython
+    from IPython.display import HTML, display
+
+    from .contraction import contraction_cost
+    from .plotting import tensor_network
+
+    contractions = dict(CONTRACTIONS if contractions is None else contractions)
+    if not contractions:
+        raise ValueError("contractions must name at least one contraction, got none")
+    pick = widgets.Dropdown(options=list(contractions), description="contraction",
+                            style={"description_width": "initial"})
+    size = widgets.IntSlider(value=n, min=2, max=n_max, step=2, description="n",
+                             continuous_update=False)
+    out = widgets.Output()
+
+    def draw(*_):
+        subscripts, units = contractions[pick.value]
+        shapes = _scaled_shapes(units, size.value)
+        cost = contraction_cost(subscripts, *shapes)
+        if get_ipython() is None:
+            return
+        rows = "".join(
+            f"<tr><td>{name}</td><td>{plan.flops:,}</td><td>{plan.largest_intermediate:,}</td>"
+            f"<td>{'; '.join(step.subscripts for step in plan.steps)}</td></tr>"
+            for name, plan in (("optimised", cost.optimal), ("left to right", cost.left_to_right))
+        )
+        with out:
+            out.clear_output(wait=True)
+            fig = tensor_network(subscripts, *shapes)
+            display(fig)
+            plt.close(fig)
+            display(HTML(
+                f"<p>shapes: {', '.join(map(str, shapes))}</p>"
+                "<table><tr><th>order</th><th>flops</th><th>largest intermediate (entries)</th>"
+                f"<th>steps</th></tr>{rows}</table>"
+                f"<p>the optimised order needs {cost.speedup:,.1f}x fewer flops</p>"
+            ))
+
+    pick.observe(draw, names="value")
+    size.observe(draw, names="value")
+    draw()
+    return widgets.VBox([pick, size, out])
