@@ -97,13 +97,14 @@ def parse_subscripts(subscripts, shapes):
     for k, (term, shape) in enumerate(zip(inputs, shapes)):
         for index, size in zip(term, shape):
             size = int(size)
-            old = dims.get(index, 1)
-            if size != old and 1 not in (size, old):
+            old = dims.get(index)
+            if old is None or old == 1:
+                dims[index] = size  # a size-1 dimension broadcasts (to 0 too)
+            elif size not in (old, 1):
                 raise ValueError(
                     f"index {index!r} has size {old} in one operand and {size} in operand {k} "
                     f"({subscripts!r}); sizes must agree (or be 1, which broadcasts)"
                 )
-            dims[index] = max(old, size)
     if arrow:
         if "..." in rhs:
             rhs = rhs.replace("...", ell)
@@ -229,7 +230,7 @@ def _plan(terms, output, dims, path):
 
 def _left_to_right(n):
     """((A B) C) D ...: each step takes the next operand and the running result (kept last)."""
-    return [(0, 1)] + [(0, m - 1) for m in range(n - 1, 1, -1)]
+    return [(0, 1)] + [(0, m - 1) for m in range(n - 1, 1, -1)] if n > 1 else []
 
 
 def _optimal_path(terms, output, dims):
@@ -398,7 +399,7 @@ def _pairwise(a, la, b, lb, keep):
     summed = [c for c in la if c in lb and c not in keep]
     free_a = [c for c in la if c not in lb]
     free_b = [c for c in lb if c not in la]
-    shared = {c: max(size_a[c], size_b[c]) for c in batch + summed}
+    shared = {c: size_b[c] if size_a[c] == 1 else size_a[c] for c in batch + summed}  # 1 broadcasts
     shape_a = [shared[c] for c in batch] + [size_a[c] for c in free_a] + [shared[c] for c in summed]
     shape_b = [shared[c] for c in batch] + [shared[c] for c in summed] + [size_b[c] for c in free_b]
     at = np.broadcast_to(a.transpose([la.index(c) for c in batch + free_a + summed]), shape_a)
