@@ -12,8 +12,8 @@ mode-n product is a batch of matrix products) or to the Numba kernels of
 :mod:`tensorbook._kernels` (MTTKRP).
 """
 
+import functools
 import math
-import threading
 
 import numpy as np
 
@@ -131,24 +131,27 @@ def fold(unfolded, mode, shape):
 # is too small to keep several BLAS threads busy, so above this many flops the
 # slices are split between Python threads, each running single-threaded BLAS.
 _PARALLEL_FLOPS = 2e7
-_blas_controller = None
-_blas_lock = threading.Lock()
+
+
+@functools.cache
+def _blas_controller():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 def _blas_threads():
-    """(controller, number of BLAS threads), or (None, 1) without threadpoolctl."""
-    global _blas_controller
-    with _blas_lock:
-        if _blas_controller is None:
-            from threadpoolctl import ThreadpoolController
-
-            _blas_controller = ThreadpoolController()
-    blas = _blas_controller.select(user_api="blas")
-    threads = max((lib.num_threads for lib in blas.lib_controllers), default=1)
-    return _blas_controller, threads
+    """The threadpoolctl controller and the number of threads BLAS would use now."""
+    controller = _blas_controller()
+    blas = controller.select(user_api="blas")
+    return controller, max((lib.num_threads for lib in blas.lib_controllers), default=1)
 
 
-_pool = None
+@functools.cache
+def _thread_pool(n_threads):
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(n_threads, thread_name_prefix="tensorbook-gemm")
 
 
 def _batched_matmul(matrix, x3, out):
@@ -159,18 +162,14 @@ def _batched_matmul(matrix, x3, out):
     if threads < 2 or n_slices < 2 or flops < _PARALLEL_FLOPS:
         np.matmul(matrix, x3, out=out)
         return out
-    global _pool
-    if _pool is None or _pool._max_workers != threads:
-        from concurrent.futures import ThreadPoolExecutor
-
-        _pool = ThreadPoolExecutor(threads, thread_name_prefix="tensorbook-gemm")
+    pool = _thread_pool(threads)
     bounds = np.linspace(0, n_slices, min(threads, n_slices) + 1).astype(int)
 
     def work(lo, hi):
         np.matmul(matrix, x3[lo:hi], out=out[lo:hi])
 
     with controller.limit(limits=1, user_api="blas"):
-        list(_pool.map(work, bounds[:-1], bounds[1:]))
+        list(pool.map(work, bounds[:-1], bounds[1:]))
     return out
 
 
@@ -283,7 +282,8 @@ def multi_mode_dot(tensor, matrices, modes=None, skip=None, transpose=False):
     modes : sequence of int, optional
         The modes to multiply; default ``range(len(matrices))``.
     skip : int, optional
-        Index into ``matrices``/``modes`` of one product to leave out.
+        Index into ``matrices``/``modes`` of one product to leave out
+        (negative counts from the end).
     transpose : bool, default False
         Multiply by the transposes of the matrices.
 
@@ -317,17 +317,27 @@ def multi_mode_dot(tensor, matrices, modes=None, skip=None, transpose=False):
         )
     if len(set(modes)) != len(modes):
         raise ValueError(f"modes must not repeat a mode, got {modes}")
-    pairs = [(m, u) for k, (m, u) in enumerate(zip(modes, matrices)) if k != skip]
+    if skip is not None:
+        skip = check_mode(skip, len(matrices), "skip")
     mats = []
-    for m, u in pairs:
-        u = as_float_array(u, f"matrices (for mode {m})", ndim=(1, 2))
+    for k, (m, u) in enumerate(zip(modes, matrices)):
+        if k == skip:
+            continue
+        name = f"matrices[{k}]"
+        u = as_float_array(u, name, ndim=(1, 2))
         if u.ndim == 2 and transpose:
+            if u.shape[0] != x.shape[m]:
+                raise ValueError(
+                    f"{name} must have {x.shape[m]} rows (transpose=True) to match mode {m} of "
+                    f"tensor, got shape {u.shape}"
+                )
             u = u.T
-        if u.shape[-1] != x.shape[m]:
+        elif u.shape[-1] != x.shape[m]:
+            what = "entries" if u.ndim == 1 else "columns"
             raise ValueError(
-                f"matrices (for mode {m}) must have {x.shape[m]} columns to match mode {m} "
-                f"of tensor, got shape {u.shape}"
+                f"{name} must have {x.shape[m]} {what} to match mode {m} of tensor, got shape {u.shape}"
             )
+        check_finite({name: u})
         mats.append((m, u))
     # Shrinking products first: smallest output/input size ratio first.
     mats.sort(key=lambda mu: (mu[1].shape[0] if mu[1].ndim == 2 else 0) / x.shape[mu[0]])
@@ -423,25 +433,27 @@ def khatri_rao(matrices, skip=None, weights=None):
            [3., 4.]])
     """
     mats = _matrix_list(matrices, "matrices")
+    keep = list(range(len(mats)))
     if skip is not None:
-        skip = check_mode(skip, len(mats), "skip")
-        mats = [m for k, m in enumerate(mats) if k != skip]
-        if not mats:
+        keep.remove(check_mode(skip, len(mats), "skip"))
+        if not keep:
             raise ValueError("matrices must hold at least one matrix besides the skipped one")
-    rank = mats[0].shape[1]
-    for k, m in enumerate(mats):
-        if m.shape[1] != rank:
+    rank = mats[keep[0]].shape[1]
+    for k in keep:
+        if mats[k].shape[1] != rank:
             raise ValueError(
                 f"matrices must all have the same number of columns (the rank): "
-                f"the first has {rank}, matrices[{k}] has {m.shape[1]}"
+                f"matrices[{keep[0]}] has {rank}, matrices[{k}] has {mats[k].shape[1]}"
             )
     if weights is not None:
         weights = as_float_array(weights, "weights", ndim=1)
         if weights.shape != (rank,):
             raise ValueError(f"weights must have shape ({rank},), one per column, got {weights.shape}")
+    check_finite({"matrices": mats, "weights": weights})
+    mats = [mats[k] for k in keep]
+    if weights is not None:
         smallest = min(range(len(mats)), key=lambda k: mats[k].shape[0])
         mats[smallest] = mats[smallest] * weights
-    check_finite({"matrices": mats, "weights": weights})
     result = mats[0]
     for m in mats[1:]:
         result = (result[:, None, :] * m[None, :, :]).reshape(-1, rank)
@@ -518,6 +530,8 @@ def mttkrp(tensor, factors, mode):
                 f"factors[{k}] has {f.shape[1]}, an earlier factor has {rank}"
             )
         mats[k] = f
+    mats[mode] = None  # validated, but not used
+    check_finite({"factors": mats})
     dtype = np.result_type(x.dtype, *[m.dtype for m in mats if m is not None])
     x = np.ascontiguousarray(x, dtype=dtype)
     mats = [None if m is None else np.ascontiguousarray(m, dtype=dtype) for m in mats]
@@ -540,7 +554,7 @@ def mttkrp(tensor, factors, mode):
         parts = np.empty((min(n_threads, x3.shape[0]), rank, shape[last]), dtype=dtype)
         _kernels.mttkrp_last(x3, left, mats[last - 1], parts)
         out = np.ascontiguousarray(parts.sum(axis=0).T)
-    return check_finite_result(out, {"tensor": x, "factors": mats})
+    return check_finite_result(out, {"tensor": x})
 
 
 # --------------------------------------------------------------------------
@@ -625,11 +639,15 @@ def norm(tensor, order=2):
     else:
         with np.errstate(over="ignore", under="ignore"):
             value = np.sqrt(np.dot(flat, flat))
-        if not np.isfinite(value) or (value < np.finfo(x.dtype).tiny * 1e8 and value > 0):
+        info = np.finfo(x.dtype)
+        # Squares below sqrt(tiny) underflow; they are negligible (below eps
+        # relative) only if the norm is at least sqrt(tiny) / eps.
+        if not np.isfinite(value) or value < np.sqrt(info.tiny) / info.eps:
             check_finite({"tensor": x})
-            scale = np.max(np.abs(flat))
-            scaled = flat / scale
-            value = scale * np.sqrt(np.dot(scaled, scaled))
+            scale = np.max(np.abs(flat)) if flat.size else x.dtype.type(0)
+            if scale > 0:
+                scaled = flat / scale
+                value = scale * np.sqrt(np.dot(scaled, scaled))
     return check_finite_result(value, {"tensor": x})
 
 
