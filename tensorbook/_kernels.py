@@ -11,8 +11,13 @@ later calls and later processes load it from the cache.
 import numpy as np
 from numba import njit, prange
 
+# Reassociation (to vectorise the reductions) and fused multiply-adds, but not
+# the "no NaN / no infinity" assumptions of fastmath=True: a NaN or infinity
+# in the tensor must reach the result, where the wrappers look for it.
+_FASTMATH = {"reassoc", "contract", "arcp", "nsz"}
 
-@njit(cache=True, parallel=True, fastmath=True)
+
+@njit(cache=True, parallel=True, fastmath=_FASTMATH)
 def mttkrp_inner(x, left, right, last_t, out, n_blocks):
     """MTTKRP for a mode that is not the last one.
 
@@ -73,7 +78,7 @@ def mttkrp_inner(x, left, right, last_t, out, n_blocks):
                 out[i, r] = acc[i - lo, r]
 
 
-@njit(cache=True, parallel=True, fastmath=True)
+@njit(cache=True, parallel=True, fastmath=_FASTMATH)
 def mttkrp_last(x, left, prev, parts):
     """MTTKRP for the last mode, as per-block partial sums.
 

@@ -27,14 +27,17 @@ def as_array(value, name, *, min_ndim=0, allow_complex=False):
     return arr
 
 
-def check_mode(mode, ndim, name="mode"):
-    """Return ``mode`` as a non-negative int in ``range(ndim)``; negatives count from the end."""
+def check_mode(mode, ndim, name="mode", of="a tensor with {n} modes"):
+    """Return ``mode`` as a non-negative int in ``range(ndim)``; negatives count from the end.
+
+    ``of`` describes what is indexed, for the error message.
+    """
     if isinstance(mode, bool) or not isinstance(mode, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {type(mode).__name__}")
     mode = int(mode)
     if not -ndim <= mode < ndim:
         raise ValueError(
-            f"{name} must be in [{-ndim}, {ndim - 1}] for a tensor with {ndim} modes, got {mode}"
+            f"{name} must be in [{-ndim}, {ndim - 1}] for {of.format(n=ndim)}, got {mode}"
         )
     return mode % ndim
 
@@ -87,8 +90,10 @@ def check_finite_result(result, inputs):
     pass. A non-finite result from finite inputs is a genuine overflow and is
     returned unchanged, as NumPy would. The test is a plain sum, which is
     finite exactly when every term is (barring overflow of the sum itself,
-    which the exact check then clears): one pass and no temporary array.
+    which the exact check then clears): one pass, no temporary array.
     """
-    if not np.isfinite(np.sum(result)) and not np.all(np.isfinite(result)):
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.sum(result)
+    if not np.isfinite(total) and not np.all(np.isfinite(result)):
         check_finite(inputs)
     return result

@@ -13,7 +13,10 @@ mode-n product is a batch of matrix products) or to the Numba kernels of
 """
 
 import functools
+import itertools
 import math
+import os
+import threading
 
 import numpy as np
 
@@ -154,22 +157,43 @@ def _thread_pool(n_threads):
     return ThreadPoolExecutor(n_threads, thread_name_prefix="tensorbook-gemm")
 
 
+# A forked child inherits the pool object but not its threads: start afresh.
+os.register_at_fork(after_in_child=_thread_pool.cache_clear)
+# threadpoolctl's limit is process-wide: one split product at a time, so that
+# each restores the thread count it found (concurrent callers would otherwise
+# restore each other's limit of 1).
+_split_lock = threading.Lock()
+
+
 def _batched_matmul(matrix, x3, out):
-    """``out[a] = matrix @ x3[a]`` for every slice ``a``, in parallel when it pays."""
+    """``out[a] = matrix @ x3[a]`` for every slice ``a``, in parallel when it pays.
+
+    Each slice is a GEMM too small to keep several BLAS threads busy, so above
+    ``_PARALLEL_FLOPS`` the slices are split between as many Python threads as
+    BLAS has, each running single-threaded BLAS. While that runs, BLAS is
+    limited to one thread process-wide (threadpoolctl cannot limit one thread
+    only): other threads' BLAS calls run single-threaded for those
+    milliseconds, and a product started meanwhile in another thread runs as
+    one plain batched matmul.
+    """
     n_slices = x3.shape[0]
     flops = 2.0 * matrix.shape[0] * x3.size
-    controller, threads = _blas_threads()
-    if threads < 2 or n_slices < 2 or flops < _PARALLEL_FLOPS:
-        np.matmul(matrix, x3, out=out)
-        return out
-    pool = _thread_pool(threads)
-    bounds = np.linspace(0, n_slices, min(threads, n_slices) + 1).astype(int)
+    if n_slices >= 2 and flops >= _PARALLEL_FLOPS and _split_lock.acquire(blocking=False):
+        try:
+            controller, threads = _blas_threads()
+            if threads >= 2:
+                pool = _thread_pool(threads)
+                bounds = np.linspace(0, n_slices, min(threads, n_slices) + 1).astype(int)
 
-    def work(lo, hi):
-        np.matmul(matrix, x3[lo:hi], out=out[lo:hi])
+                def work(lo, hi):
+                    np.matmul(matrix, x3[lo:hi], out=out[lo:hi])
 
-    with controller.limit(limits=1, user_api="blas"):
-        list(pool.map(work, bounds[:-1], bounds[1:]))
+                with controller.limit(limits=1, user_api="blas"):
+                    list(pool.map(work, bounds[:-1], bounds[1:]))
+                return out
+        finally:
+            _split_lock.release()
+    np.matmul(matrix, x3, out=out)
     return out
 
 
@@ -271,7 +295,7 @@ def multi_mode_dot(tensor, matrices, modes=None, skip=None, transpose=False):
 
     ``multi_mode_dot(X, [U0, U1, U2])`` is :math:`\mathcal{X} \times_0 U_0
     \times_1 U_1 \times_2 U_2`. The products commute, so they are applied in
-    the order that shrinks the tensor fastest; vectors contract their mode
+    the order with the fewest flops; vectors contract their mode
     away (as in TensorLy, ``modes`` always refer to the modes of the input).
 
     Parameters
@@ -310,6 +334,8 @@ def multi_mode_dot(tensor, matrices, modes=None, skip=None, transpose=False):
     matrices = list(matrices)
     if modes is None:
         modes = list(range(len(matrices)))
+    elif not hasattr(modes, "__len__"):
+        raise TypeError(f"modes must be a list of modes, one per matrix, got {type(modes).__name__}")
     modes = [check_mode(m, x.ndim, "modes") for m in modes]
     if len(modes) != len(matrices):
         raise ValueError(
@@ -318,7 +344,7 @@ def multi_mode_dot(tensor, matrices, modes=None, skip=None, transpose=False):
     if len(set(modes)) != len(modes):
         raise ValueError(f"modes must not repeat a mode, got {modes}")
     if skip is not None:
-        skip = check_mode(skip, len(matrices), "skip")
+        skip = check_mode(skip, len(matrices), "skip", of="{n} matrices")
     mats = []
     for k, (m, u) in enumerate(zip(modes, matrices)):
         if k == skip:
@@ -339,16 +365,40 @@ def multi_mode_dot(tensor, matrices, modes=None, skip=None, transpose=False):
             )
         check_finite({name: u})
         mats.append((m, u))
-    # Shrinking products first: smallest output/input size ratio first.
-    mats.sort(key=lambda mu: (mu[1].shape[0] if mu[1].ndim == 2 else 0) / x.shape[mu[0]])
     result = x
     alive = list(range(x.ndim))  # alive[k] = input mode now at axis k
-    for m, u in mats:
+    for m, u in _cheapest_order(mats, x.shape):
         axis = alive.index(m)
         result = mode_dot(result, u, axis)
         if u.ndim == 1:
             alive.pop(axis)
-    return result
+    return result.copy() if result is x else result
+
+
+def _cheapest_order(mats, shape):
+    """The order of mode products with the fewest flops.
+
+    A product in mode m with a J x I_m matrix (J = 1 for a vector) on a tensor
+    of S entries costs 2 J S flops and leaves S J / I_m entries, so the cost of
+    an order is a sum of J's times running products of the ratios J / I_m:
+    every order is tried up to 6 products; beyond, adjacent products are
+    ordered by the exchange rule (a before b when it is cheaper as a pair).
+    """
+    def cost(order):
+        total, scale = 0.0, 1.0
+        for m, u in order:
+            rows = u.shape[0] if u.ndim == 2 else 1
+            total += rows * scale
+            scale *= rows / shape[m]
+        return total
+
+    if len(mats) <= 6:
+        return min(itertools.permutations(mats), key=cost)
+
+    def before(a, b):
+        return cost((a, b)) - cost((b, a))
+
+    return sorted(mats, key=functools.cmp_to_key(before))
 
 
 # --------------------------------------------------------------------------
@@ -410,7 +460,7 @@ def khatri_rao(matrices, skip=None, weights=None):
     ----------
     matrices : sequence of 2-D array_like, all with ``R`` columns
     skip : int, optional
-        Index of a matrix to leave out (as in an MTTKRP).
+        Index of a matrix to leave out (as in an MTTKRP); that entry may be ``None``.
     weights : array_like of shape (R,), optional
         Column weights, multiplied in.
 
@@ -432,12 +482,15 @@ def khatri_rao(matrices, skip=None, weights=None):
            [0., 4.],
            [3., 4.]])
     """
-    mats = _matrix_list(matrices, "matrices")
-    keep = list(range(len(mats)))
+    if isinstance(matrices, np.ndarray) or not hasattr(matrices, "__len__"):
+        raise TypeError(f"matrices must be a list of matrices, got {type(matrices).__name__}")
+    keep = list(range(len(matrices)))
     if skip is not None:
-        keep.remove(check_mode(skip, len(mats), "skip"))
-        if not keep:
-            raise ValueError("matrices must hold at least one matrix besides the skipped one")
+        keep.remove(check_mode(skip, len(matrices), "skip", of="{n} matrices"))
+    if not keep:
+        raise ValueError("matrices must hold at least one matrix"
+                         + (" besides the skipped one" if skip is not None else ", got none"))
+    mats = {k: as_float_array(matrices[k], f"matrices[{k}]", ndim=2) for k in keep}
     rank = mats[keep[0]].shape[1]
     for k in keep:
         if mats[k].shape[1] != rank:
@@ -449,7 +502,9 @@ def khatri_rao(matrices, skip=None, weights=None):
         weights = as_float_array(weights, "weights", ndim=1)
         if weights.shape != (rank,):
             raise ValueError(f"weights must have shape ({rank},), one per column, got {weights.shape}")
-    check_finite({"matrices": mats, "weights": weights})
+    for k in keep:
+        check_finite({f"matrices[{k}]": mats[k]})
+    check_finite({"weights": weights})
     mats = [mats[k] for k in keep]
     if weights is not None:
         smallest = min(range(len(mats)), key=lambda k: mats[k].shape[0])
@@ -489,6 +544,14 @@ def mttkrp(tensor, factors, mode):
         If the number of factors is not the number of modes, a factor's row
         count does not match its mode, the ranks disagree, or an input holds
         NaN or infinity.
+
+    Notes
+    -----
+    The kernel runs on Numba's threads (``numba.set_num_threads``). Right
+    after a large multi-threaded BLAS call, OpenBLAS's idle threads keep
+    spinning for some tens of milliseconds; on a machine with few cores they
+    hold a core the kernel needs, and it can run ten times slower. Small BLAS
+    calls (Gram matrices, R x R solves, as in CP-ALS) do not wake them.
 
     Examples
     --------
@@ -542,6 +605,8 @@ def mttkrp(tensor, factors, mode):
 
     n_threads = get_num_threads()
     shape, last = x.shape, x.ndim - 1
+    if x.size == 0:  # empty sums
+        return np.zeros((shape[mode], rank), dtype=dtype)
     if mode < last:
         left = kr(mats[:mode])
         right = kr(mats[mode + 1:last])
@@ -629,7 +694,7 @@ def norm(tensor, order=2):
     5e+200
     """
     x = as_float_array(tensor, "tensor")
-    if order not in (1, 2, np.inf):
+    if isinstance(order, bool) or order not in (1, 2, np.inf):
         raise ValueError(f"order must be 1, 2 or np.inf, got {order!r}")
     flat = np.ravel(x)
     if order == 1:

@@ -1,6 +1,7 @@
 """tensorbook.tenalg against independent oracles: numpy.einsum, NumPy and TensorLy."""
 
 import functools
+import itertools
 import math
 
 import numpy as np
@@ -868,3 +869,96 @@ def _with(a, index, value):
 def test_tenalg_bad_input_is_named(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+# --- review fixes: threads, fork, empty modes, skipped None, product order ---------------
+
+
+def test_concurrent_middle_mode_products_restore_blas_threads():
+    """Split products in several threads at once: right results, BLAS thread count restored."""
+    import threading
+
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return sorted(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+
+    before = blas_threads()
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((64, 120, 120))
+    U = rng.standard_normal((30, 120))
+    expected = np.einsum("ji,aib->ajb", U, X)
+    failures = []
+
+    def work():
+        for _ in range(15):
+            if not np.allclose(tb.mode_dot(X, U, 1), expected):
+                failures.append("wrong result")
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures
+    assert blas_threads() == before
+
+
+def test_mode_dot_in_a_forked_child_after_the_pool_ran():
+    import multiprocessing as mp
+
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((64, 120, 120))
+    U = rng.standard_normal((30, 120))
+    tb.mode_dot(X, U, 1)  # starts the thread pool in this process
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=lambda: queue.put(float(np.sum(tb.mode_dot(X, U, 1)))))
+    child.start()
+    child.join(60)
+    assert child.exitcode == 0, "the forked child hung or failed"
+    assert np.isclose(queue.get(timeout=5), np.sum(np.einsum("ji,aib->ajb", U, X)))
+
+
+def test_mttkrp_with_an_empty_mode_is_zero_like_einsum():
+    factors = [np.ones((0, 2)), np.ones((3, 2)), np.ones((4, 2))]
+    for mode in range(3):
+        out = tb.mttkrp(np.ones((0, 3, 4)), factors, mode)
+        spec = {0: "ijk,jr,kr->ir", 1: "ijk,ir,kr->jr", 2: "ijk,ir,jr->kr"}[mode]
+        ref = np.einsum(spec, np.ones((0, 3, 4)), *[f for m, f in enumerate(factors) if m != mode])
+        assert out.shape == ref.shape
+        np.testing.assert_array_equal(out, ref)
+
+
+def test_khatri_rao_skipped_entry_may_be_none():
+    rng = np.random.default_rng(7)
+    B, C = rng.standard_normal((3, 2)), rng.standard_normal((4, 2))
+    np.testing.assert_allclose(tb.khatri_rao([None, B, C], skip=0), tl.tenalg.khatri_rao([B, C]))
+
+
+def test_multi_mode_dot_picks_the_order_with_fewest_flops():
+    from tensorbook.tenalg import _cheapest_order
+
+    rng = np.random.default_rng(8)
+    shape = (1000, 5, 40)
+    mats = [(0, rng.standard_normal((500, 1000))), (1, rng.standard_normal((3, 5))), (2, rng.standard_normal(40))]
+
+    def flops(order):  # replay the products on shapes only: 2 * (output entries) * (contracted size)
+        current, total = list(shape), 0
+        alive = [0, 1, 2]
+        for m, u in order:
+            axis = alive.index(m)
+            out = current[:axis] + ([u.shape[0]] if u.ndim == 2 else []) + current[axis + 1:]
+            total += 2 * int(np.prod(out)) * current[axis]
+            current = out
+            if u.ndim == 1:
+                alive.pop(axis)
+        return total
+
+    best = min(flops(p) for p in itertools.permutations(mats))
+    assert flops(_cheapest_order(mats, shape)) == best
+    X = rng.standard_normal(shape)
+    np.testing.assert_allclose(
+        tb.multi_mode_dot(X, [u for _, u in mats]), np.einsum("abc,ia,jb,c->ij", X, mats[0][1], mats[1][1], mats[2][1]),
+        rtol=1e-10, atol=1e-8,
+    )
