@@ -11,11 +11,15 @@ Cost model: contracting two tensors whose indices together are ``U`` costs
 ``prod_{i in U} dim(i)`` multiplications, and as many additions when some
 index is summed, so ``2 m n k`` flops for an ``(m, k) @ (k, n)`` product,
 the usual GEMM count. Memory is counted as the number of entries of the
-largest tensor any step creates.
+largest tensor any step creates. Single-operand steps (a diagonal, or a sum
+over an index no other operand has) are done first and count one addition
+per entry summed.
 """
 
+import functools
 import itertools
 import math
+import numbers
 import string
 from dataclasses import dataclass, field
 
@@ -95,6 +99,13 @@ def parse_subscripts(subscripts, shapes):
         inputs.append(term)
     dims = {}
     for k, (term, shape) in enumerate(zip(inputs, shapes)):
+        own = {}
+        for index, size in zip(term, shape):
+            if own.setdefault(index, size) != size:
+                raise ValueError(
+                    f"operand {k} repeats index {index!r} with sizes {own[index]} and {size} "
+                    f"({subscripts!r}); a repeated index (a diagonal) needs equal sizes"
+                )
         for index, size in zip(term, shape):
             size = int(size)
             old = dims.get(index)
@@ -176,7 +187,9 @@ class ContractionCost:
     @property
     def speedup(self):
         """Flops left to right divided by flops in the optimised order."""
-        return self.left_to_right.flops / max(self.optimal.flops, 1)
+        if self.optimal.flops == 0:
+            return 1.0
+        return self.left_to_right.flops / self.optimal.flops
 
     def __str__(self):
         rows = [f"contraction {self.subscripts}  shapes {', '.join(str(tuple(s)) for s in self.shapes)}"]
@@ -207,11 +220,24 @@ def _pair_cost(a, b, keep, dims):
     return flops, result, math.prod(dims[i] for i in result)
 
 
-def _plan(terms, output, dims, path):
-    """Replay ``path`` over index sets ``terms``: steps, flops and largest intermediate."""
+def _reductions(inputs, terms, dims):
+    """The single-operand steps that take diagonals and sum indices used nowhere else."""
+    steps = []
+    for src, dst in zip(inputs, terms):
+        if src != dst:
+            summed = set(src) - set(dst)
+            flops = math.prod(dims[c] for c in set(src)) if summed else 0
+            steps.append(ContractionStep(f"{src}->{dst}", flops, math.prod(dims[c] for c in dst)))
+    return tuple(steps)
+
+
+def _plan(terms, output, dims, path, reductions=()):
+    """Replay ``path`` over index sets ``terms`` (after ``reductions``): steps, flops, largest intermediate."""
     current = [frozenset(t) for t in terms]
     labels = list(terms)
-    steps, total, largest = [], 0, 0
+    steps = list(reductions)
+    total = sum(step.flops for step in steps)
+    largest = max((step.size for step in steps), default=0)
     for i, j in path:
         flops, result, size = _pair_cost(current[i], current[j], _needed(current, i, j, output), dims)
         la, lb = labels[i], labels[j]
@@ -333,18 +359,34 @@ def _preprocess(inputs, output):
 
 
 def _choose_path(terms, output, dims, order):
-    """The pairwise path for ``order``, and the search actually used."""
+    """The pairwise path for ``order``, and the search actually used (memoised)."""
+    return _choose_path_cached(tuple(terms), output, tuple(sorted(dims.items())), order)
+
+
+@functools.lru_cache(maxsize=512)
+def _choose_path_cached(terms, output, dims_items, order):
+    dims = dict(dims_items)
     if len(terms) == 1:
-        return [], "optimal"
+        return (), "optimal"
     if order == "left-to-right":
-        return _left_to_right(len(terms)), order
+        return tuple(_left_to_right(len(terms))), order
     if order == "optimal" and len(terms) <= MAX_OPTIMAL:
-        return _optimal_path(terms, output, dims), "optimal"
+        return tuple(_optimal_path(terms, output, dims)), "optimal"
     path = _greedy_path(terms, output, dims)
     greedy, left = (_plan(terms, output, dims, p) for p in (path, _left_to_right(len(terms))))
     if (left.flops, left.largest_intermediate) < (greedy.flops, greedy.largest_intermediate):
         path = left.path  # greedy can lose to the plain order
-    return list(path), "greedy"
+    return tuple(path), "greedy"
+
+
+def _check_operand_shape(shape, k):
+    try:
+        shape = tuple(shape)
+    except TypeError:
+        raise TypeError(f"shapes[{k}] must be a tuple of sizes, got {shape!r}") from None
+    if not all(isinstance(d, numbers.Integral) and not isinstance(d, bool) and d >= 0 for d in shape):
+        raise ValueError(f"shapes[{k}] must contain non-negative integers only, got {shape}")
+    return tuple(int(d) for d in shape)
 
 
 def contraction_cost(subscripts, *shapes):
@@ -372,12 +414,13 @@ def contraction_cost(subscripts, *shapes):
     >>> cost.optimal.path
     ((1, 2), (0, 1))
     """
-    shapes = tuple(tuple(int(d) for d in s) for s in shapes)
+    shapes = tuple(_check_operand_shape(s, k) for k, s in enumerate(shapes))
     inputs, output, dims = parse_subscripts(subscripts, shapes)
     terms = _preprocess(inputs, output)
     path, method = _choose_path(terms, output, dims, "optimal")
-    optimal = _plan(terms, output, dims, path)
-    left = _plan(terms, output, dims, _left_to_right(len(terms)))
+    reductions = _reductions(inputs, terms, dims)
+    optimal = _plan(terms, output, dims, path, reductions)
+    left = _plan(terms, output, dims, _left_to_right(len(terms)), reductions)
     return ContractionCost(f"{','.join(inputs)}->{output}", shapes, optimal, left, method)
 
 
@@ -417,9 +460,12 @@ def contract(subscripts, *operands, order="optimal"):
     """Contract tensors following an einsum specification, in an optimised order.
 
     Same semantics as :func:`numpy.einsum` (explicit ``->`` output or the
-    implicit one, repeated indices for diagonals, ``...`` broadcasting). The
-    operands are contracted pairwise in the order chosen by
-    :func:`contraction_cost`, each step a batched matrix product.
+    implicit one, repeated indices for diagonals, ``...`` broadcasting),
+    except that a NaN or infinity in an operand raises a ``ValueError``
+    naming it instead of spreading through the result. The operands are
+    contracted pairwise in the order chosen by :func:`contraction_cost`
+    (plans are memoised per specification and shapes), each step a batched
+    matrix product.
 
     Parameters
     ----------

@@ -134,6 +134,8 @@ def tensor_network(subscripts, *shapes, ax=None, title=None):
 
     from .contraction import parse_subscripts
 
+    if not isinstance(subscripts, str):
+        raise TypeError(f"subscripts must be a string such as 'ij,jk->ik', got {type(subscripts).__name__}")
     terms = subscripts.replace(" ", "").split("->")[0].split(",")
     if not shapes:
         shapes = tuple((2,) * len(t.replace("...", "")) for t in terms)

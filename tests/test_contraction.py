@@ -400,17 +400,29 @@ def test_optimal_cost_is_the_brute_force_minimum(net, seed):
     n = len(terms)
     assert len(every) == math.prod(math.comb(m, 2) for m in range(2, n + 1))
 
+    # single-operand steps first: a diagonal is free, a sum over an index no other
+    # operand (nor the output) has costs one addition per entry of the operand
+    pre, pre_sizes = 0, []
+    for k, term in enumerate(terms):
+        elsewhere = set(output).union(*[set(t) for m, t in enumerate(terms) if m != k])
+        kept = [c for c in dict.fromkeys(term) if c in elsewhere]
+        if "".join(kept) != term:
+            pre_sizes.append(math.prod(dims[c] for c in kept))
+            if set(term) - elsewhere:
+                pre += math.prod(dims[c] for c in set(term))
+
     opt, left = cost.optimal, cost.left_to_right
     assert cost.method == "optimal"
-    assert opt.flops == min(every)
-    assert all(opt.flops <= c for c in every)
+    assert opt.flops == pre + min(every)
+    assert all(opt.flops <= pre + c for c in every)
     assert opt.flops <= left.flops
-    assert left.flops == left_to_right_cost(sets, output, dims)
-    assert cost.speedup == pytest.approx(left.flops / max(opt.flops, 1))
+    assert left.flops == pre + left_to_right_cost(sets, output, dims)
+    assert cost.speedup == pytest.approx(left.flops / opt.flops if opt.flops else 1.0)
 
     for plan in (opt, left):
-        assert len(plan.path) == len(plan.steps) == n - 1
-        assert (plan.flops, plan.largest_intermediate) == replay_cost(sets, output, dims, plan.path)
+        assert len(plan.path) == n - 1 and len(plan.steps) == len(pre_sizes) + n - 1
+        flops, largest = replay_cost(sets, output, dims, plan.path)
+        assert (plan.flops, plan.largest_intermediate) == (pre + flops, max([largest, *pre_sizes]))
         assert sum(s.flops for s in plan.steps) == plan.flops
         assert max((s.size for s in plan.steps), default=0) == plan.largest_intermediate
         # the path, replayed with pairwise numpy.einsum, gives the answer
@@ -460,8 +472,14 @@ def test_single_operand_cost_has_no_pairwise_step(subscripts, shape):
     # contract() handles one operand; contraction_cost() must too (the docstring model: no pair, no flops)
     assert_matches_einsum(tb.contract(subscripts, np.ones(shape)), subscripts, [np.ones(shape)])
     cost = tb.contraction_cost(subscripts, shape)
+    inputs, output, _ = C.parse_subscripts(subscripts, [shape])
+    summed = set(inputs[0]) - set(output)
+    # no pairwise step; one single-operand step when the operand changes, costing
+    # one addition per entry (over its distinct indices) if something is summed
+    want_steps = () if inputs[0] == output else (1,)
+    want_flops = math.prod(dict(zip(inputs[0], shape)).values()) if summed else 0
     for plan in (cost.optimal, cost.left_to_right):
-        assert plan.path == () and plan.steps == () and plan.flops == 0
+        assert plan.path == () and len(plan.steps) == len(want_steps) and plan.flops == want_flops
 
 
 NUMPY_CASES = [
@@ -611,7 +629,7 @@ M = np.ones((2, 3))
         (lambda: tb.contract("...ijk", M), ValueError, r"operand 0 has 2 dimension\(s\) but its term '...ijk' names 3"),
         (lambda: tb.contract("ij,jk", M, np.ones((4, 5))), ValueError,
          r"index 'j' has size 3 in one operand and 4 in operand 1 .*sizes must agree \(or be 1, which broadcasts\)"),
-        (lambda: tb.contract("ii", M), ValueError, r"index 'i' has size 2 in one operand and 3 in operand 0"),
+        (lambda: tb.contract("ii", M), ValueError, r"operand 0 repeats index 'i' with sizes 2 and 3 \('ii'\); a repeated index \(a diagonal\) needs equal sizes"),
         (lambda: tb.contract("i1", M), ValueError,
          r"subscripts must use letters a-z, A-Z and at most one '...' per term, got 'i1'"),
         (lambda: tb.contract("ij->i$", M), ValueError, r"subscripts must use letters a-z, A-Z .*got 'i\$'"),
@@ -643,3 +661,24 @@ M = np.ones((2, 3))
 def test_bad_input_is_named(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_cost_counts_single_operand_sums_and_checks_shapes():
+    # k appears in one operand only: summed first, one addition per entry (10^6)
+    cost = tb.contraction_cost("ijk,j->i", (100, 100, 100), (100,))
+    assert cost.optimal.steps[0].subscripts == "ijk->ij"
+    assert cost.optimal.flops == 100**3 + 2 * 100 * 100
+    full = tb.contraction_cost("ijk->", (2, 3, 4))
+    assert full.optimal.flops == 24 and full.speedup == 1.0
+    assert tb.contraction_cost("ij->ji", (2, 3)).speedup == 1.0  # nothing to do: no flops either way
+    with pytest.raises(TypeError, match=r"shapes\[1\] must be a tuple of sizes, got 4"):
+        tb.contraction_cost("ij,jk", (3, 4), 4)
+    with pytest.raises(ValueError, match=r"shapes\[0\] must contain non-negative integers only, got \(3, -4\)"):
+        tb.contraction_cost("ij,jk", (3, -4), (4, 2))
+
+
+def test_tensor_network_rejects_a_non_string_spec():
+    from tensorbook.plotting import tensor_network
+
+    with pytest.raises(TypeError, match="subscripts must be a string"):
+        tensor_network(["ij", "jk"])
