@@ -97,22 +97,26 @@ def setup():
     return RENDERER_NAME
 
 
-def tensor_network(subscripts, *shapes, ax=None, title=None):
+def tensor_network(subscripts, *shapes, names=None, ax=None, title=None):
     """Draw the tensor-network (Penrose) diagram of an einsum specification.
 
-    Each operand is a node; each index is a line. A line joining two nodes is
-    an index they share and that is summed (contracted) unless it also
-    appears in the output; a line with a free end is an output index; an
-    index shared by three or more operands meets at a small dot; a repeated
-    index within one operand (a trace or diagonal) is a loop. With
-    ``shapes``, every line is labelled with its size too.
+    Each operand is a node; each index is a line (a *leg*). A line joining
+    two nodes is an index they share, summed unless it is also in the
+    output; several indices shared by the same two nodes are drawn side by
+    side. A leg with a free end is an output index; a leg ending in a short
+    bar is an index of one operand only that is summed away. An index shared
+    by three or more operands (or by two and the output) meets at a small
+    dot; a repeated index within one operand (a trace or diagonal) is a loop.
+    With ``shapes``, every leg is labelled with its size too.
 
     Parameters
     ----------
     subscripts : str
         An einsum specification, e.g. ``"ij,jk->ik"``.
     *shapes : tuple of int, optional
-        The operand shapes (default: every index of size 2, labels only).
+        The operand shapes (default: indices unlabelled by size).
+    names : sequence of str, optional
+        A short name per operand (default ``A``, ``B``, ``C``, ...).
     ax : matplotlib.axes.Axes, optional
     title : str, optional
 
@@ -123,9 +127,9 @@ def tensor_network(subscripts, *shapes, ax=None, title=None):
     Examples
     --------
     >>> from tensorbook.plotting import tensor_network
-    >>> fig = tensor_network("ij,jk,k->i", (3, 4), (4, 5), (5,))
+    >>> fig = tensor_network("ij,jk,k->i", (3, 4), (4, 5), (5,), names=["A", "B", "v"])
     >>> sorted(t.get_text() for t in fig.axes[0].texts if len(t.get_text()) == 1)
-    ['A', 'B', 'C']
+    ['A', 'B', 'v']
     """
     import string
 
@@ -137,60 +141,89 @@ def tensor_network(subscripts, *shapes, ax=None, title=None):
     if not isinstance(subscripts, str):
         raise TypeError(f"subscripts must be a string such as 'ij,jk->ik', got {type(subscripts).__name__}")
     terms = subscripts.replace(" ", "").split("->")[0].split(",")
+    sized = bool(shapes)
     if not shapes:
         shapes = tuple((2,) * len(t.replace("...", "")) for t in terms)
     elif len(shapes) != len(terms):
         raise ValueError(f"shapes must give one shape per operand ({len(terms)}), got {len(shapes)}")
     inputs, output, dims = parse_subscripts(subscripts, shapes)
+    n = len(inputs)
+    names = list(string.ascii_uppercase[:n]) if names is None else [str(x) for x in names]
+    if len(names) != n:
+        raise ValueError(f"names must give one name per operand ({n}), got {len(names)}")
     if ax is None:
         fig, ax = plt.subplots(figsize=(5.2, 4.2))
     else:
         fig = ax.figure
-    n = len(inputs)
-    names = string.ascii_uppercase
     angles = np.pi / 2 + 2 * np.pi * np.arange(n) / n
     pos = np.c_[np.cos(angles), np.sin(angles)] * (0.0 if n == 1 else 1.0)
+    centre = pos.mean(axis=0)
+    line = dict(color="0.25", lw=2, zorder=1)
+    box = dict(boxstyle="round,pad=0.15", fc="white", ec="none")
 
     def label(c):
-        return f"{c} ({dims[c]})" if shapes else c
+        return f"{c} ({dims[c]})" if sized else c
+
+    def outward(point):
+        away = point - centre
+        return np.arctan2(away[1], away[0]) if np.hypot(*away) > 1e-9 else -np.pi / 2
 
     owners = {}
     for k, term in enumerate(inputs):
         for c in dict.fromkeys(term):
             owners.setdefault(c, []).append(k)
-    line = dict(color="0.25", lw=2, zorder=1)
+    legs = {}  # anchor key -> list of (index, capped)
+    anchors = {k: pos[k] for k in range(n)}
+    pairs = {}
     for c, ks in owners.items():
         free = c in output
         if len(ks) == 2 and not free:
-            (x0, y0), (x1, y1) = pos[ks[0]], pos[ks[1]]
-            ax.plot([x0, x1], [y0, y1], **line)
-            ax.text((x0 + x1) / 2, (y0 + y1) / 2, label(c), ha="center", va="center", fontsize=10,
-                    bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none"), zorder=3)
-            continue
-        # a hyperedge (3+ operands, or 2 operands and the output) meets at a dot
-        if len(ks) >= 2:
-            hub = pos[ks].mean(axis=0) + (0.0, 0.18 * (1 + list(owners).index(c) % 3))
+            pairs.setdefault(tuple(ks), []).append(c)
+        elif len(ks) >= 2:  # a hyperedge meets at a dot
+            hub = pos[ks].mean(axis=0) + 0.25 * (0.5 + len(legs) % 3) * np.array([0.0, 1.0])
             for k in ks:
                 ax.plot([pos[k][0], hub[0]], [pos[k][1], hub[1]], **line)
-            ax.plot(*hub, "o", color="0.25", ms=5, zorder=2)
-            anchor = hub
+            ax.plot(*hub, "o", color="0.25", ms=6, zorder=2)
+            anchors[c] = hub
+            if free:
+                legs.setdefault(c, []).append((c, False))
+            else:
+                ax.text(*(hub + (0.0, 0.18)), label(c), ha="center", va="center", fontsize=10, bbox=box, zorder=3)
         else:
-            anchor = pos[ks[0]]
-        if free:
-            spokes = [o for o in output if o in owners and len(owners[o]) == 1 and owners[o][0] == ks[0]]
-            away = anchor - (pos.mean(axis=0) if n > 1 else (0.0, -1.0))
-            base = np.arctan2(away[1], away[0]) if np.hypot(*away) > 1e-9 else -np.pi / 2
-            spread = (spokes.index(c) - (len(spokes) - 1) / 2) * 0.6 if c in spokes else 0.0
-            tip = anchor + 0.75 * np.array([np.cos(base + spread), np.sin(base + spread)])
+            k = ks[0]
+            if inputs[k].count(c) > 1:  # a diagonal or trace: a loop on the node
+                direction = outward(pos[k]) + np.pi / 2
+                middle = pos[k] + 0.34 * np.array([np.cos(direction), np.sin(direction)])
+                ax.add_patch(plt.Circle(middle, 0.16, fill=False, color="0.25", lw=2, zorder=1))
+                ax.text(*(pos[k] + 0.62 * np.array([np.cos(direction), np.sin(direction)])), label(c),
+                        ha="center", va="center", fontsize=10)
+                if free:
+                    legs.setdefault(k, []).append((c, False))
+            else:
+                legs.setdefault(k, []).append((c, not free))
+    for (i, j), shared in pairs.items():
+        (x0, y0), (x1, y1) = pos[i], pos[j]
+        normal = np.array([y0 - y1, x1 - x0]) / max(np.hypot(x1 - x0, y1 - y0), 1e-9)
+        for t, c in enumerate(shared):
+            shift = (t - (len(shared) - 1) / 2) * 0.45 * normal
+            ax.plot([x0 + shift[0], x1 + shift[0]], [y0 + shift[1], y1 + shift[1]], **line)
+            middle = (pos[i] + pos[j]) / 2 + shift
+            ax.text(*middle, label(c), ha="center", va="center", fontsize=10, bbox=box, zorder=3)
+    for key, items in legs.items():
+        anchor = anchors[key]
+        base = outward(anchor)
+        for t, (c, capped) in enumerate(items):
+            angle = base + (t - (len(items) - 1) / 2) * 0.6
+            unit = np.array([np.cos(angle), np.sin(angle)])
+            tip = anchor + 0.7 * unit
             ax.plot([anchor[0], tip[0]], [anchor[1], tip[1]], **line)
-            ax.text(*(anchor + 0.95 * (tip - anchor) / 0.75), label(c), ha="center", va="center", fontsize=10)
-        if inputs[ks[0]].count(c) > 1:  # a trace / diagonal within one operand
-            loop = plt.Circle(anchor + (0.0, 0.32), 0.2, fill=False, **{"color": "0.25", "lw": 2})
-            ax.add_patch(loop)
-            ax.text(*(anchor + (0.0, 0.6)), label(c), ha="center", va="center", fontsize=10)
-    for k, term in enumerate(inputs):
+            if capped:  # summed within its operand: the leg ends in a bar
+                bar = 0.09 * np.array([-unit[1], unit[0]])
+                ax.plot([tip[0] - bar[0], tip[0] + bar[0]], [tip[1] - bar[1], tip[1] + bar[1]], **line)
+            ax.text(*(anchor + 0.95 * unit), label(c), ha="center", va="center", fontsize=10)
+    for k in range(n):
         ax.add_patch(plt.Circle(pos[k], 0.2, color="#4c72b0", zorder=4))
-        ax.text(*pos[k], names[k % 26], color="white", ha="center", va="center", fontsize=12,
+        ax.text(*pos[k], names[k], color="white", ha="center", va="center", fontsize=12,
                 fontweight="bold", zorder=5)
     ax.set_aspect("equal")
     ax.set_xlim(-2.1, 2.1)

@@ -102,15 +102,16 @@ def slice_explorer(tensor, mode_names=None, *, title="", cmap="viridis", figsize
     return widgets.VBox([mode, index, out])
 
 
-#: Contractions offered by :func:`contraction_explorer`: name -> (subscripts, shape of each operand in units of n).
+#: Contractions offered by :func:`contraction_explorer`: name -> (subscripts,
+#: shape of each operand in units of n, operand names for the diagram).
 CONTRACTIONS = {
-    "matrix chain A B v": ("ij,jk,k->i", ((1, 1), (1, 1), (1,))),
-    "mode-1 product X x_1 U": ("ajb,ij->aib", ((1, 1, 1), (1, 1))),
-    "Tucker: core times 3 factors": ("abc,ia,jb,kc->ijk", ((0.25, 0.25, 0.25), (1, 0.25), (1, 0.25), (1, 0.25))),
-    "CP: 3 factors, rank r": ("ir,jr,kr->ijk", ((1, 0.25), (1, 0.25), (1, 0.25))),
-    "MTTKRP X_(0) (C kr B)": ("ijk,jr,kr->ir", ((1, 1, 1), (1, 0.25), (1, 0.25))),
-    "tensor train, 4 cores": ("ia,ajb,bkc,cl->ijkl", ((1, 0.25), (0.25, 1, 0.25), (0.25, 1, 0.25), (0.25, 1))),
-    "T(I, v, v)": ("ijk,j,k->i", ((1, 1, 1), (1,), (1,))),
+    "matrix chain A B v": ("ij,jk,k->i", ((1, 1), (1, 1), (1,)), "ABv"),
+    "mode-1 product X x_1 U": ("ajb,ij->aib", ((1, 1, 1), (1, 1)), "XU"),
+    "Tucker: core times 3 factors": ("abc,ia,jb,kc->ijk", ((0.25, 0.25, 0.25), (1, 0.25), (1, 0.25), (1, 0.25)), "GABC"),
+    "CP: 3 factors, rank r": ("ir,jr,kr->ijk", ((1, 0.25), (1, 0.25), (1, 0.25)), "ABC"),
+    "MTTKRP X_(0) (B kr C)": ("ijk,jr,kr->ir", ((1, 1, 1), (1, 0.25), (1, 0.25)), "XBC"),
+    "tensor train, 4 cores": ("ia,ajb,bkc,cl->ijkl", ((1, 0.25), (0.25, 1, 0.25), (0.25, 1, 0.25), (0.25, 1)), ["G0", "G1", "G2", "G3"]),
+    "T(I, v, v)": ("ijk,j,k->i", ((1, 1, 1), (1,), (1,)), "Tvv"),
 }
 
 
@@ -130,8 +131,8 @@ def contraction_explorer(contractions=None, *, n=40, n_max=200):
     Parameters
     ----------
     contractions : dict, optional
-        ``name -> (subscripts, unit shapes)``; each unit shape is scaled by
-        ``n`` (and rounded, at least 1).
+        ``name -> (subscripts, unit shapes, operand names)``; each unit shape
+        is scaled by ``n`` (and rounded, at least 1).
     n : int
         Initial size.
     n_max : int
@@ -163,12 +164,14 @@ def contraction_explorer(contractions=None, *, n=40, n_max=200):
         raise ValueError("contractions must name at least one contraction, got none")
     pick = widgets.Dropdown(options=list(contractions), description="contraction",
                             style={"description_width": "initial"})
+    if not 2 <= n <= n_max:
+        raise ValueError(f"n must be between 2 and n_max={n_max}, got {n}")
     size = widgets.IntSlider(value=n, min=2, max=n_max, step=2, description="n",
                              continuous_update=False)
     out = widgets.Output()
 
     def draw(*_):
-        subscripts, units = contractions[pick.value]
+        subscripts, units, names = contractions[pick.value]
         shapes = _scaled_shapes(units, size.value)
         cost = contraction_cost(subscripts, *shapes)
         if get_ipython() is None:
@@ -180,7 +183,7 @@ def contraction_explorer(contractions=None, *, n=40, n_max=200):
         )
         with out:
             out.clear_output(wait=True)
-            fig = tensor_network(subscripts, *shapes)
+            fig = tensor_network(subscripts, *shapes, names=list(names))
             display(fig)
             plt.close(fig)
             display(HTML(

@@ -682,3 +682,31 @@ def test_tensor_network_rejects_a_non_string_spec():
 
     with pytest.raises(TypeError, match="subscripts must be a string"):
         tensor_network(["ij", "jk"])
+
+
+@pytest.mark.parametrize(
+    "subscripts, shapes",
+    [
+        ("ij,jk,k->i", [(3, 4), (4, 5), (5,)]),
+        ("abc,bcd->ad", [(2, 3, 4), (3, 4, 5)]),  # two legs between the same nodes
+        ("ijk,j->i", [(2, 3, 4), (3,)]),  # k summed within one operand
+        ("ii", [(3, 3)]),  # a trace
+        ("ir,jr,kr->ijk", [(3, 2), (4, 2), (5, 2)]),  # a hyperedge
+        ("ij,ij->ij", [(2, 3), (2, 3)]),  # two-operand hyperedges with free ends
+    ],
+)
+def test_tensor_network_draws_one_labelled_leg_per_index(subscripts, shapes):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from tensorbook.plotting import tensor_network
+
+    fig = tensor_network(subscripts, *shapes, names=[f"T{k}" for k in range(len(shapes))])
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    inputs, _, dims = C.parse_subscripts(subscripts, shapes)
+    for index, size in dims.items():
+        assert texts.count(f"{index} ({size})") == 1, (index, texts)
+    assert sorted(t for t in texts if t.startswith("T")) == [f"T{k}" for k in range(len(shapes))]
+    plt.close(fig)
