@@ -115,7 +115,7 @@ EXERCISES = {
         ),
         Exercise(
             "2.4", "one step of the tensor power method", _power_step_eigenvector,
-            hint="T(I, v, v) contracts modes 1 and 2 of T with v: tb.tensor_ivv(T, v).",
+            hint="T(I, v, v) keeps index i and sums j and k: look for it in the table of contractions.",
             rtol=1e-10,
         ),
     ]
