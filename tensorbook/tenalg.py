@@ -130,10 +130,16 @@ def fold(unfolded, mode, shape):
 # mode-n products
 # --------------------------------------------------------------------------
 
-# A middle-mode product is a batch of independent GEMMs, one per slice. Each
-# is too small to keep several BLAS threads busy, so above this many flops the
-# slices are split between Python threads, each running single-threaded BLAS.
+# A mode-n product is a set of GEMMs on blocks of the tensor: column blocks of
+# the unfolding for the first and last modes, runs of slices for a middle mode.
+# Each block's output is checked for NaN/infinity while it is still in cache
+# (a separate pass over the result would cost 5-10 % of the product), and
+# above _PARALLEL_FLOPS the blocks are split between as many Python threads as
+# BLAS has, each running single-threaded BLAS: a middle-mode slice is too small
+# a GEMM to keep several BLAS threads busy, and the split also runs the checks
+# in parallel.
 _PARALLEL_FLOPS = 2e7
+_BLOCK_BYTES = 2 << 20  # output bytes per block: stays in cache for its check
 
 
 @functools.cache
@@ -165,36 +171,39 @@ os.register_at_fork(after_in_child=_thread_pool.cache_clear)
 _split_lock = threading.Lock()
 
 
-def _batched_matmul(matrix, x3, out):
-    """``out[a] = matrix @ x3[a]`` for every slice ``a``, in parallel when it pays.
+def _all_finite(block):
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(np.sum(block)))
 
-    Each slice is a GEMM too small to keep several BLAS threads busy, so above
-    ``_PARALLEL_FLOPS`` the slices are split between as many Python threads as
-    BLAS has, each running single-threaded BLAS. While that runs, BLAS is
-    limited to one thread process-wide (threadpoolctl cannot limit one thread
-    only): other threads' BLAS calls run single-threaded for those
-    milliseconds, and a product started meanwhile in another thread runs as
-    one plain batched matmul.
+
+def _product_in_blocks(block, n_items, item_bytes, flops):
+    """Run ``block(lo, hi)`` (which computes and returns one output block) over ``range(n_items)``.
+
+    Returns True when every output entry is finite. Splits the items between
+    threads (BLAS limited to one thread each) when the product is large and
+    BLAS has several threads. While that runs, BLAS is limited to one thread
+    process-wide (threadpoolctl cannot limit one thread only): other threads'
+    BLAS calls run single-threaded for those milliseconds, and a product
+    started meanwhile in another thread runs unsplit.
     """
-    n_slices = x3.shape[0]
-    flops = 2.0 * matrix.shape[0] * x3.size
-    if n_slices >= 2 and flops >= _PARALLEL_FLOPS and _split_lock.acquire(blocking=False):
+    chunk = max(1, _BLOCK_BYTES // max(item_bytes, 1))
+
+    def run(lo, hi):
+        finite = True
+        for start in range(lo, hi, chunk):
+            finite &= _all_finite(block(start, min(start + chunk, hi)))
+        return finite
+
+    if n_items >= 2 and flops >= _PARALLEL_FLOPS and _split_lock.acquire(blocking=False):
         try:
             controller, threads = _blas_threads()
             if threads >= 2:
-                pool = _thread_pool(threads)
-                bounds = np.linspace(0, n_slices, min(threads, n_slices) + 1).astype(int)
-
-                def work(lo, hi):
-                    np.matmul(matrix, x3[lo:hi], out=out[lo:hi])
-
+                bounds = np.linspace(0, n_items, min(threads, n_items) + 1).astype(int)
                 with controller.limit(limits=1, user_api="blas"):
-                    list(pool.map(work, bounds[:-1], bounds[1:]))
-                return out
+                    return all(_thread_pool(threads).map(run, bounds[:-1], bounds[1:]))
         finally:
             _split_lock.release()
-    np.matmul(matrix, x3, out=out)
-    return out
+    return run(0, n_items)
 
 
 def mode_dot(tensor, matrix_or_vector, mode, transpose=False):
@@ -276,17 +285,30 @@ def mode_dot(tensor, matrix_or_vector, mode, transpose=False):
             result = x3.reshape(left, size) @ u
         else:
             result = np.matmul(u, x3)  # (left, right)
-    else:
-        out_shape = x.shape[:mode] + (u.shape[0],) + x.shape[mode + 1:]
-        if left == 1:
-            result = u @ x3.reshape(size, right)
-        elif right == 1:
-            # U @ X_(n) with the unfolding read transposed in place: the GEMM
-            # layout BLAS runs fastest; the result is returned as a view.
-            result = (u @ x3.reshape(left, size).T).T
-        else:
-            result = _batched_matmul(u, x3, np.empty((left, u.shape[0], right), dtype=dtype))
-    check_finite_result(result, {"tensor": x, "matrix_or_vector": u})
+        check_finite_result(result, {"tensor": x, "matrix_or_vector": u})
+        return result.reshape(out_shape)
+    rows = u.shape[0]
+    out_shape = x.shape[:mode] + (rows,) + x.shape[mode + 1:]
+    flops = 2.0 * rows * x.size
+    if left == 1 or right == 1:
+        # U @ X_(n), the unfolding read in place (transposed for the last mode:
+        # the layout BLAS runs fastest; the result is then returned as a view).
+        unfolded = x3.reshape(size, right) if left == 1 else x3.reshape(left, size).T
+        out = np.empty((rows, unfolded.shape[1]), dtype=dtype)
+        finite = _product_in_blocks(
+            lambda lo, hi: np.matmul(u, unfolded[:, lo:hi], out=out[:, lo:hi]),
+            unfolded.shape[1], rows * dtype.itemsize, flops,
+        )
+        result = out if left == 1 else out.T
+    else:  # one GEMM per slice
+        out = np.empty((left, rows, right), dtype=dtype)
+        finite = _product_in_blocks(
+            lambda lo, hi: np.matmul(u, x3[lo:hi], out=out[lo:hi]),
+            left, rows * right * dtype.itemsize, flops,
+        )
+        result = out
+    if not finite:
+        check_finite({"tensor": x, "matrix_or_vector": u})
     return result.reshape(out_shape)
 
 
