@@ -23,6 +23,21 @@ from .tenalg import (
     unfold,
 )
 from .contraction import contract, contraction_cost
+from .decomposition import (
+    CPTensor,
+    TTTensor,
+    TuckerTensor,
+    cp_als,
+    cp_to_tensor,
+    random_cp,
+    random_tt,
+    random_tucker,
+    symmetric_power_method,
+    tt_svd,
+    tt_to_tensor,
+    tucker,
+    tucker_to_tensor,
+)
 from .exercises import Exercise, Feedback, check, exercise
 
 __version__ = "0.1.0"
@@ -30,6 +45,8 @@ __version__ = "0.1.0"
 __all__ = [
     "unfold", "fold", "mode_dot", "multi_mode_dot", "kronecker", "khatri_rao", "mttkrp",
     "outer", "inner", "norm", "tensor_ivv", "tensor_vvv", "contract", "contraction_cost",
+    "CPTensor", "TuckerTensor", "TTTensor", "cp_to_tensor", "tucker_to_tensor", "tt_to_tensor",
+    "cp_als", "tucker", "tt_svd", "symmetric_power_method", "random_cp", "random_tucker", "random_tt",
     "check", "exercise", "Exercise", "Feedback", "__version__",
 ]
 

@@ -97,3 +97,12 @@ def check_finite_result(result, inputs):
     if not np.isfinite(total) and not np.all(np.isfinite(result)):
         check_finite(inputs)
     return result
+
+
+def check_random_state(random_state, name="random_state"):
+    """A numpy Generator from None, an integer seed or a Generator."""
+    if random_state is None or (isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool)):
+        return np.random.default_rng(random_state)
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    raise TypeError(f"{name} must be None, an integer seed or a numpy.random.Generator, got {type(random_state).__name__}")
