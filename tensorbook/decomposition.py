@@ -194,9 +194,7 @@ class TTTensor(tuple):
                     f"cores[{k}].shape[0] must equal cores[{k - 1}].shape[2] (the rank between modes "
                     f"{k - 1} and {k}), got {cores[k].shape[0]} and {cores[k - 1].shape[2]}"
                 )
-        self = super().__new__(cls, cores)
-        self.errors = ()
-        return self
+        return super().__new__(cls, cores)
 
     cores = property(lambda self: list(self), doc="The list of cores.")
     shape = property(lambda self: tuple(c.shape[1] for c in self), doc="Shape of the full tensor.")
