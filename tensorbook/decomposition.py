@@ -312,7 +312,9 @@ def cp_als(tensor, rank, *, n_iter_max=100, tol=1e-8, init="svd", random_state=N
     product of their Gram matrices (R x R), then moves the column norms into
     the weights. The relative error :math:`\|X - \hat X\| / \|X\|` is computed
     from those same small matrices, without forming :math:`\hat X`; it never
-    increases from sweep to sweep. Iterations stop after ``n_iter_max`` sweeps
+    increases from sweep to sweep (down to about 1e-8, where computing it as
+    :math:`\sqrt{\|X\|^2 - 2\langle X, \hat X\rangle + \|\hat X\|^2}`
+    loses its digits to cancellation). Iterations stop after ``n_iter_max`` sweeps
     or when the error changes by less than ``tol``.
 
     Parameters
@@ -427,7 +429,8 @@ def _cp_init(x, rank, init, rng):
 
 def _tucker_rank(rank, shape):
     if isinstance(rank, numbers.Integral) and not isinstance(rank, bool):
-        ranks = [min(_check_int(rank, "rank"), size) for size in shape]
+        rank = _check_int(rank, "rank")
+        return [min(rank, size, math.prod(shape) // size) for size in shape]
     else:
         try:
             ranks = [_check_int(r, f"rank[{k}]") for k, r in enumerate(rank)]
@@ -455,19 +458,21 @@ def tucker(tensor, rank, *, method="hooi", n_iter_max=100, tol=1e-8, verbose=Fal
     iteration) starts there and repeats: for each mode, project the tensor
     on the other factors and take the leading singular vectors of the
     result. With orthonormal factors :math:`\|X - \hat X\|^2 = \|X\|^2 -
-    \|G\|^2`, so every sweep's error is one small norm; it never increases.
+    \|G\|^2`, so every sweep's error is one small norm; it never increases
+    (up to rounding).
 
     Parameters
     ----------
     tensor : array_like, at least 2-D
     rank : int or sequence of int
         The multilinear rank; an integer is used for every mode (capped at
-        the mode's size).
+        the largest rank the shape allows: the mode's size and the product
+        of the other sizes).
     method : {"hooi", "hosvd"}
     n_iter_max : int, default 100
         HOOI sweeps at most.
     tol : float, default 1e-8
-        Stop HOOI when the relative error decreases by less.
+        Stop HOOI when the relative error changes by less (0 runs every sweep).
     verbose : bool
 
     Returns
@@ -509,7 +514,7 @@ def tucker(tensor, rank, *, method="hooi", n_iter_max=100, tol=1e-8, verbose=Fal
             errors.append(error_of(core))
             if verbose:
                 print(f"sweep {sweep + 1}: relative error {errors[-1]:.3e}")
-            if errors[-2] - errors[-1] < tol:
+            if abs(errors[-2] - errors[-1]) < tol:
                 break
     return TuckerTensor(core, factors, errors=errors)
 
