@@ -26,42 +26,23 @@ the ratios are consistent; to measure with the native kernel instead:
 """
 
 import argparse
-import os
 import sys
-import time
 from pathlib import Path
 
 import numba
 import numpy as np
 import tensorly.tenalg as tl
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_limits
 
 import tensorbook as tb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import best_ms, print_environment  # noqa: E402
 from gemm_peak import gemm_gflops  # noqa: E402
 
 SIZE, ROWS, RANK, THREADS = 200, 50, 10, (1, 2)
 MODE_DOT_FLOPS = 2 * ROWS * SIZE**3
 TARGET_PEAK_PCT, TARGET_MTTKRP_MS = 85.0, 3.0
-SETTLE_S = 0.3
-
-
-def best_ms(fn, repeat):
-    """Best-of-``repeat`` wall time of ``fn()`` in ms, after one untimed warm-up call.
-
-    It first sleeps SETTLE_S so that the worker threads of the previous kernel
-    (OpenBLAS and OpenMP threads busy-wait for a while after a call) are idle
-    and do not take the cores from this one: on two cores they would.
-    """
-    time.sleep(SETTLE_S)
-    fn()
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best * 1e3
 
 
 def einsum_spec(op, mode):
@@ -156,12 +137,7 @@ def main() -> int:
     args = parser.parse_args()
     repeat, peak_repeat = (3, 2) if args.quick else (args.repeat, 5)
 
-    env = {k: os.environ.get(k, "unset") for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
-    print("Environment: " + ", ".join(f"{k}={v}" for k, v in env.items())
-          + f"; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
-    for info in (i for i in threadpool_info() if i.get("user_api") == "blas"):
-        print(f"BLAS: {info.get('internal_api')} {info.get('version')}, kernel {info.get('architecture')}"
-              f" ({Path(info.get('filepath', '')).name})")
+    print_environment()
     peak = {t: gemm_gflops(2000, t, peak_repeat) for t in THREADS}
     print("GEMM peak (float64, n=2000, best of %d): " % peak_repeat
           + ", ".join(f"{peak[t]:.1f} GFLOP/s at {t} thread(s)" for t in THREADS))
