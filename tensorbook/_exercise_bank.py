@@ -70,6 +70,60 @@ def _power_step_eigenvector():
     return lam[0] * a0
 
 
+def chapter3_data():
+    """The seeded data of chapter 3's exercises (the chapter builds the same ones).
+
+    Returns ``(X, B, C)`` for the ALS update, the grid ``x`` of the tensor-train
+    exercise, and ``(lam, V, theta0)`` for the power-method exercise.
+    """
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((4, 5, 6))
+    B = rng.standard_normal((5, 3))
+    C = rng.standard_normal((6, 3))
+    x = np.arange(2**12) / 2**12
+    rng = np.random.default_rng(1)
+    V = np.linalg.qr(rng.standard_normal((5, 3)))[0]
+    theta0 = rng.standard_normal(5)
+    theta0 /= np.linalg.norm(theta0)
+    return (X, B, C), x, (np.array([4.0, 3.0, 2.0]), V, theta0)
+
+
+def _tucker_pines_params():
+    from .decomposition import TuckerTensor
+
+    shape, ranks = (145, 145, 200), (30, 30, 8)
+    model = TuckerTensor(np.zeros(ranks), [np.zeros((n, r)) for n, r in zip(shape, ranks)])
+    return model.n_params
+
+
+def _als_update_lstsq():
+    # X_(0) ~ A (B kr C)^T: solve the least-squares problem for A with an explicit Khatri-Rao product.
+    (X, B, C), _, _ = chapter3_data()
+    J, K, R = B.shape[0], C.shape[0], B.shape[1]
+    kr = np.empty((J * K, R))
+    for j in range(J):
+        for k in range(K):
+            kr[j * K + k] = B[j] * C[k]
+    solution, *_ = np.linalg.lstsq(kr, X.reshape(X.shape[0], -1).T, rcond=None)
+    return solution.T
+
+
+def _qtt_ranks():
+    # the TT rank at bond k is the rank of the (2^(k+1), 2^(d-k-1)) reshape of the samples
+    _, x, _ = chapter3_data()
+    g = x**2 * np.exp(-x)
+    d = int(np.log2(g.size))
+    inner = [int(np.linalg.matrix_rank(g.reshape(2 ** (k + 1), -1))) for k in range(d - 1)]
+    return (1, *inner, 1)
+
+
+def _power_fixed_point():
+    # in the basis v_i the update is c_i <- lam_i c_i^2 / norm, so lam_i c_i grows like
+    # (lam_i c_i(0))^(2^t): the largest lam_i |c_i(0)| wins, with a positive coefficient.
+    _, _, (lam, V, theta0) = chapter3_data()
+    return V[:, int(np.argmax(lam * np.abs(V.T @ theta0)))]
+
+
 EXERCISES = {
     e.number: e
     for e in [
@@ -117,6 +171,28 @@ EXERCISES = {
             "2.4", "one step of the tensor power method", _power_step_eigenvector,
             hint="T(I, v, v) keeps index i and sums j and k: look for it in the table of contractions.",
             rtol=1e-10,
+        ),
+        Exercise(
+            "3.1", "the parameter count of a Tucker model", _tucker_pines_params,
+            hint="A Tucker model stores its core (R_0 x R_1 x R_2 entries) and one I_k x R_k factor per mode.",
+            rtol=0, atol=0.5,
+        ),
+        Exercise(
+            "3.2", "one ALS update by hand", _als_update_lstsq,
+            hint="A = MTTKRP(X, [., B, C], 0) times the inverse of the Hadamard product (B^T B) * (C^T C); "
+                 "solve with that R x R matrix rather than inverting it.",
+            rtol=1e-8,
+        ),
+        Exercise(
+            "3.3", "the TT ranks of a quantised function", _qtt_ranks,
+            hint="Sample g on the grid, reshape it to (2,) * 12, run tb.tt_svd with eps=1e-10 and read its rank; "
+                 "the answer starts and ends with 1.",
+        ),
+        Exercise(
+            "3.4", "the fixed point of the tensor power method", _power_fixed_point,
+            hint="Repeat theta = T(I, theta, theta) / ||T(I, theta, theta)|| (tb.tensor_ivv) some 30 times "
+                 "starting from theta0.",
+            rtol=1e-8, atol=1e-10,
         ),
     ]
 }

@@ -4,7 +4,7 @@ import numpy as np
 
 from ._validation import as_array
 
-__all__ = ["slice_explorer", "contraction_explorer", "CONTRACTIONS"]
+__all__ = ["slice_explorer", "contraction_explorer", "CONTRACTIONS", "low_rank_explorer"]
 
 
 def _slice_image(tensor, mode, index):
@@ -197,3 +197,153 @@ def contraction_explorer(contractions=None, *, n=40, n_max=200):
     size.observe(draw, names="value")
     draw()
     return widgets.VBox([pick, size, out])
+
+
+def low_rank_explorer(original, models, *, method=None, rank=None, title="", figsize=(11, 3.8)):
+    r"""A widget to compare low-rank approximations of an image: method, rank, size and error.
+
+    A dropdown picks the method (a key of ``models``) and a slider one of its
+    ranks. The output shows the original image, the reconstruction and, for
+    every model given, the relative error :math:`\|X - \hat X\| / \|X\|`
+    against the number of parameters, with the current model highlighted;
+    the title compares the parameter count with the size of the original.
+    Pass decompositions computed beforehand: the widget only reconstructs.
+
+    Parameters
+    ----------
+    original : array_like
+        The image, ``(height, width)`` or ``(height, width, 3)``; colour
+        values are expected in [0, 1] (reconstructions are clipped to it).
+    models : dict
+        ``method name -> {rank label -> low-rank tensor}``, each tensor with
+        ``to_tensor()`` and ``n_params`` (a :class:`tensorbook.CPTensor`,
+        :class:`tensorbook.TuckerTensor` or :class:`tensorbook.TTTensor`) and
+        the shape of ``original``. Rank labels are shown on the slider in the
+        order given.
+    method : str, optional
+        The method shown first (default: the first key of ``models``).
+    rank : optional
+        The rank label shown first (default: the method's first).
+    title : str
+    figsize : tuple of float
+
+    Returns
+    -------
+    ipywidgets.VBox
+        ``.children[0]`` the method dropdown, ``.children[1]`` the rank
+        slider (a ``SelectionSlider``), ``.children[2]`` the output.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tensorbook as tb
+    >>> from tensorbook.widgets import low_rank_explorer
+    >>> X = np.random.default_rng(0).random((8, 6, 3))
+    >>> models = {"CP": {r: tb.cp_als(X, r, random_state=0) for r in (1, 2)},
+    ...           "Tucker": {r: tb.tucker(X, (r, r, 3)) for r in (1, 2)}}
+    >>> w = low_rank_explorer(X, models)
+    >>> w.children[0].value, w.children[1].options, w.children[1].value
+    ('CP', (1, 2), 1)
+    >>> low_rank_explorer(X, models, method="Tucker", rank=2).children[1].value
+    2
+    """
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+    from IPython import get_ipython
+    from IPython.display import display
+
+    original = as_array(original, "original")
+    if original.ndim not in (2, 3) or (original.ndim == 3 and original.shape[-1] != 3):
+        raise ValueError(
+            f"original must be an image, (height, width) or (height, width, 3), got shape {original.shape}"
+        )
+    if not isinstance(models, dict) or not models:
+        raise ValueError("models must be a non-empty dict: method name -> {rank label -> low-rank tensor}")
+    original = original.astype(float)
+    norm_x = float(np.linalg.norm(original))
+    if norm_x == 0:
+        raise ValueError("original must not be all zeros (the relative error is undefined)")
+    summary = {}  # method -> [(label, n_params, relative error)]
+    for name, by_rank in models.items():
+        if not isinstance(by_rank, dict) or not by_rank:
+            raise ValueError(f"models[{name!r}] must be a non-empty dict: rank label -> low-rank tensor")
+        rows = []
+        for label, model in by_rank.items():
+            if not (hasattr(model, "to_tensor") and hasattr(model, "n_params")):
+                raise TypeError(
+                    f"models[{name!r}][{label!r}] must have to_tensor() and n_params (a CPTensor, "
+                    f"TuckerTensor or TTTensor), got {type(model).__name__}"
+                )
+            full = model.to_tensor()
+            if full.shape != original.shape:
+                raise ValueError(
+                    f"models[{name!r}][{label!r}] has shape {full.shape}, original has {original.shape}"
+                )
+            rows.append((label, int(model.n_params), float(np.linalg.norm(full - original)) / norm_x))
+        summary[name] = rows
+
+    first = next(iter(models)) if method is None else method
+    if first not in models:
+        raise ValueError(f"method must be one of {list(models)}, got {method!r}")
+    first_rank = next(iter(models[first])) if rank is None else rank
+    if first_rank not in models[first]:
+        raise ValueError(f"rank must be one of {list(models[first])} (the ranks of {first!r}), got {rank!r}")
+    pick_method = widgets.Dropdown(options=list(models), value=first, description="method",
+                                   style={"description_width": "initial"})
+    pick_rank = widgets.SelectionSlider(options=list(models[first]), value=first_rank, description="rank",
+                                        continuous_update=False)
+    out = widgets.Output()
+
+    def show(ax, image):
+        if image.ndim == 3:
+            ax.imshow(np.clip(image, 0, 1))
+        else:
+            ax.imshow(image, cmap="gray", vmin=float(original.min()), vmax=float(original.max()))
+        ax.axis("off")
+
+    def draw(*_):
+        m, label = pick_method.value, pick_rank.value
+        if label not in models[m]:  # the options are being swapped
+            return
+        model = models[m][label]
+        _, n_params, error = next(row for row in summary[m] if row[0] == label)
+        if get_ipython() is None:  # outside IPython there is nowhere to draw
+            return
+        with out:
+            out.clear_output(wait=True)
+            fig, axes = plt.subplots(1, 3, figsize=figsize, gridspec_kw={"width_ratios": [1, 1, 1.3]})
+            show(axes[0], original)
+            axes[0].set_title(f"original: {original.size:,} entries")
+            show(axes[1], model.to_tensor())
+            axes[1].set_title(f"{m}, rank {label}")
+            for name, rows in summary.items():
+                axes[2].plot([r[1] for r in rows], [r[2] for r in rows], "o-", label=name)
+            axes[2].plot([n_params], [error], "o", markersize=14, markerfacecolor="none",
+                         markeredgecolor="black", markeredgewidth=2, label="shown")
+            axes[2].set_xscale("log")
+            axes[2].set_xlabel("parameters")
+            axes[2].set_ylabel("relative error")
+            axes[2].legend()
+            axes[2].grid(alpha=0.3)
+            fig.suptitle(
+                f"{title} {m}, rank {label}: {n_params:,} parameters "
+                f"({100 * n_params / original.size:.1f} % of the original), "
+                f"relative error {error:.3f}".strip()
+            )
+            fig.tight_layout()
+            display(fig)
+            plt.close(fig)
+
+    def on_method(change):
+        labels = list(models[change["new"]])
+        keep = pick_rank.value if pick_rank.value in labels else labels[0]
+        pick_rank.unobserve(draw, names="value")
+        pick_rank.options = labels  # resets the value to the first label
+        pick_rank.value = keep
+        pick_rank.observe(draw, names="value")
+        draw()
+
+    pick_method.observe(on_method, names="value")
+    pick_rank.observe(draw, names="value")
+    draw()
+    return widgets.VBox([pick_method, pick_rank, out])
