@@ -106,3 +106,17 @@ def check_random_state(random_state, name="random_state"):
     if isinstance(random_state, np.random.Generator):
         return random_state
     raise TypeError(f"{name} must be None, an integer seed or a numpy.random.Generator, got {type(random_state).__name__}")
+
+
+def check_int(value, name, *, minimum=1):
+    """``value`` as an int >= ``minimum`` (booleans and floats refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_tol(tol, name="tol"):
+    """``tol`` as a float >= 0."""
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not tol >= 0:
+        raise ValueError(f"{name} must be a number >= 0, got {tol!r}")
+    return float(tol)

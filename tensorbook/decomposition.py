@@ -18,11 +18,12 @@ implicit operator).
 
 import math
 import numbers
+import warnings
 
 import numpy as np
 
-from ._validation import as_float_array, check_finite, check_random_state
-from .tenalg import _blas_controller, khatri_rao, mttkrp, multi_mode_dot, norm, tensor_ivv, unfold
+from ._validation import as_float_array, check_finite, check_int, check_random_state, check_shape, check_tol
+from .tenalg import _blas_controller, _cubic, _matrix_list, khatri_rao, mttkrp, multi_mode_dot, norm, tensor_ivv, unfold
 
 __all__ = [
     "CPTensor",
@@ -47,12 +48,8 @@ __all__ = [
 
 
 def _factor_list(factors, name):
-    if isinstance(factors, np.ndarray) or not hasattr(factors, "__len__"):
-        raise TypeError(f"{name} must be a list of matrices, got {type(factors).__name__}")
-    if len(factors) == 0:
-        raise ValueError(f"{name} must hold at least one matrix, got none")
-    mats = tuple(as_float_array(f, f"{name}[{k}]", ndim=2) for k, f in enumerate(factors))
-    check_finite({name: list(mats)})
+    mats = _matrix_list(factors, name)
+    check_finite({name: mats})
     return mats
 
 
@@ -92,6 +89,9 @@ class CPTensor(tuple):
         self = super().__new__(cls, (weights, list(factors)))
         self.errors = tuple(errors)
         return self
+
+    def __getnewargs_ex__(self):  # copy and pickle rebuild through __new__
+        return tuple(self), {"errors": self.errors}
 
     weights = property(lambda self: self[0], doc="The (R,) weights.")
     factors = property(lambda self: self[1], doc="The list of (I_k, R) factor matrices.")
@@ -144,6 +144,9 @@ class TuckerTensor(tuple):
         self.errors = tuple(errors)
         return self
 
+    def __getnewargs_ex__(self):  # copy and pickle rebuild through __new__
+        return tuple(self), {"errors": self.errors}
+
     core = property(lambda self: self[0], doc="The core tensor.")
     factors = property(lambda self: self[1], doc="The list of (I_k, R_k) factor matrices.")
     shape = property(lambda self: tuple(f.shape[0] for f in self[1]), doc="Shape of the full tensor.")
@@ -177,8 +180,10 @@ class TTTensor(tuple):
     """
 
     def __new__(cls, cores):
-        if isinstance(cores, np.ndarray) or not hasattr(cores, "__len__") or len(cores) == 0:
-            raise TypeError("cores must be a non-empty list of 3-D arrays")
+        if isinstance(cores, np.ndarray) or not hasattr(cores, "__len__"):
+            raise TypeError(f"cores must be a list of 3-D arrays, got {type(cores).__name__}")
+        if len(cores) == 0:
+            raise ValueError("cores must hold at least one core, got none")
         cores = [as_float_array(c, f"cores[{k}]", ndim=3) for k, c in enumerate(cores)]
         check_finite({"cores": cores})
         if cores[0].shape[0] != 1:
@@ -271,33 +276,32 @@ def tt_to_tensor(tt):
 # --------------------------------------------------------------------------
 
 
-def _check_int(value, name, *, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def _data_tensor(tensor, min_ndim=2):
+    """The tensor as a C-contiguous float array divided by its norm, and that norm.
+
+    Every algorithm works on the unit-norm tensor and rescales its result, so
+    that squares of entries neither overflow nor underflow at any scale.
+    """
     x = as_float_array(tensor, "tensor", min_ndim=min_ndim)
     if x.size == 0:
         raise ValueError(f"tensor must not have a mode of size 0, got shape {x.shape}")
     check_finite({"tensor": x})
-    return np.ascontiguousarray(x)
+    scale = float(norm(x))
+    if scale == 0:
+        raise ValueError("tensor must not be all zeros (it has no low-rank structure to find)")
+    return np.ascontiguousarray(x / x.dtype.type(scale)), scale
 
 
 def _leading_left_singular_vectors(matrix, k):
-    """The k leading left singular vectors of ``matrix`` (k <= rows).
+    """The k leading left singular vectors of ``matrix``.
 
-    NumPy's LAPACK throughout (not SciPy's): NumPy and SciPy each load their
-    own OpenBLAS, and alternating between them leaves one library's worker
+    An SVD of the matrix itself, not the eigenvectors of its Gram matrix,
+    which would lose half the digits of the small singular directions.
+    NumPy's LAPACK (not SciPy's): NumPy and SciPy each load their own
+    OpenBLAS, and alternating between them leaves one library's worker
     threads spinning on the cores the other needs (measured: 2-3x slower on
-    two threads than on one).
+    two threads than on one). Returns ``min(k, rows, cols)`` vectors.
     """
-    rows, cols = matrix.shape
-    if rows <= cols:  # the Gram matrix is small: its eigenvectors, largest first
-        gram = matrix @ matrix.T
-        _, vecs = np.linalg.eigh(gram)
-        return vecs[:, ::-1][:, :k]
     u, _, _ = np.linalg.svd(matrix, full_matrices=False)
     return u[:, :k]
 
@@ -319,7 +323,8 @@ def cp_als(tensor, rank, *, n_iter_max=100, tol=1e-8, init="svd", random_state=N
     from those same small matrices, without forming :math:`\hat X`; it never
     increases from sweep to sweep (down to about 1e-8, where computing it as
     :math:`\sqrt{\|X\|^2 - 2\langle X, \hat X\rangle + \|\hat X\|^2}`
-    loses its digits to cancellation). Iterations stop after ``n_iter_max`` sweeps
+    loses its digits to cancellation). The algorithm runs on :math:`X /
+    \|X\|` and scales the weights back, so no scale overflows. Iterations stop after ``n_iter_max`` sweeps
     or when the error changes by less than ``tol``.
 
     Parameters
@@ -329,11 +334,12 @@ def cp_als(tensor, rank, *, n_iter_max=100, tol=1e-8, init="svd", random_state=N
         Number of components R.
     n_iter_max : int, default 100
     tol : float, default 1e-8
-        Stop when the decrease of the relative error is below it (0 runs all sweeps).
-    init : {"svd", "random"} or CPTensor
+        Stop when the relative error changes by less (0 runs all sweeps).
+    init : {"svd", "random"} or CP tensor
         ``"svd"``: the leading left singular vectors of each unfolding (padded
-        with random columns where R exceeds the mode's size); ``"random"``:
-        standard normal factors; or a CPTensor to start from.
+        with random columns where R exceeds their number); ``"random"``:
+        standard normal factors; or anything that unpacks as ``(weights,
+        factors)`` (a CPTensor, TensorLy's too) to start from.
     random_state : None, int or numpy.random.Generator
     verbose : bool
         Print the error at every sweep.
@@ -352,26 +358,22 @@ def cp_als(tensor, rank, *, n_iter_max=100, tol=1e-8, init="svd", random_state=N
     >>> bool(cp.errors[-1] < 1e-6), np.allclose(cp.to_tensor(), X, atol=1e-5)
     (True, True)
     """
-    x = _data_tensor(tensor)
-    rank = _check_int(rank, "rank")
-    n_iter_max = _check_int(n_iter_max, "n_iter_max", minimum=0)
-    if not tol >= 0:
-        raise ValueError(f"tol must be >= 0, got {tol!r}")
+    x, scale = _data_tensor(tensor)
+    rank = check_int(rank, "rank")
+    n_iter_max = check_int(n_iter_max, "n_iter_max", minimum=0)
+    tol = check_tol(tol)
     rng = check_random_state(random_state)
     # BLAS runs single-threaded throughout: the heavy work is the Numba MTTKRP
     # kernel, and BLAS threads, once woken, keep spinning on the cores that
     # kernel needs (measured: 4-12 ms stalls, a third of the run time).
     with _blas_controller().limit(limits=1, user_api="blas"):
-        norm_x = float(norm(x))
-        if norm_x == 0:
-            raise ValueError("tensor must not be all zeros (its CP decomposition is empty)")
-        factors = _cp_init(x, rank, init, rng)
-        weights, errors = _als_sweeps(x, factors, norm_x, n_iter_max, tol, verbose)
-    return CPTensor(weights, factors, errors=errors)
+        factors = _cp_init(x, rank, init, rng, scale)
+        weights, errors = _als_sweeps(x, factors, n_iter_max, tol, verbose)
+    return CPTensor(weights * scale, factors, errors=errors)
 
 
-def _als_sweeps(x, factors, norm_x, n_iter_max, tol, verbose):
-    """The ALS loop: updates ``factors`` in place, returns the weights and the error history."""
+def _als_sweeps(x, factors, n_iter_max, tol, verbose):
+    """The ALS loop on a unit-norm tensor: updates ``factors`` in place, returns the weights and the error history."""
     dtype, rank, last = x.dtype, factors[0].shape[1], x.ndim - 1
     weights = np.ones(rank, dtype=dtype)
     grams = [f.T @ f for f in factors]
@@ -383,18 +385,22 @@ def _als_sweeps(x, factors, norm_x, n_iter_max, tol, verbose):
                 if j != k:
                     v *= grams[j]
             m = mttkrp(x, factors, k)
-            factor = np.linalg.solve(v, m.T).T
+            try:
+                factor = np.linalg.solve(v, m.T).T
+            except np.linalg.LinAlgError:  # rank above what the other modes can carry
+                factor = m @ np.linalg.pinv(v, hermitian=True)
             weights = np.linalg.norm(factor, axis=0)
             weights[weights == 0] = 1.0
             factors[k] = factor / weights
             grams[k] = factors[k].T @ factors[k]
-        # ||X - Xhat||^2 = ||X||^2 - 2 <X, Xhat> + ||Xhat||^2, from R x R matrices only
-        inner_product = np.sum(m * factors[last] * weights)
-        hadamard = np.ones((rank, rank), dtype=dtype)
+        # ||X - Xhat||^2 = 1 - 2 <X, Xhat> + ||Xhat||^2 (X has unit norm), from
+        # I x R and R x R matrices only, in float64 whatever the data's dtype
+        inner_product = np.sum(m * factors[last] * weights, dtype=np.float64)
+        hadamard = np.ones((rank, rank))
         for g in grams:
             hadamard *= g
-        norm_hat_sq = weights @ hadamard @ weights
-        error = math.sqrt(max(norm_x**2 - 2 * inner_product + norm_hat_sq, 0.0)) / norm_x
+        w64 = weights.astype(np.float64)
+        error = math.sqrt(max(1.0 - 2 * inner_product + w64 @ hadamard @ w64, 0.0))
         errors.append(error)
         if verbose:
             print(f"sweep {sweep + 1}: relative error {error:.3e}")
@@ -403,28 +409,32 @@ def _als_sweeps(x, factors, norm_x, n_iter_max, tol, verbose):
     return weights, errors
 
 
-def _cp_init(x, rank, init, rng):
-    if isinstance(init, CPTensor) or (isinstance(init, tuple) and len(init) == 2 and not isinstance(init, str)):
-        cp = init if isinstance(init, CPTensor) else CPTensor(*init)
+def _cp_init(x, rank, init, rng, scale):
+    """Starting factors for the unit-norm tensor ``x`` (the data divided by ``scale``)."""
+    if not isinstance(init, str):  # anything that unpacks as (weights, factors), TensorLy's CPTensor too
+        try:
+            weights, factors = init
+        except (TypeError, ValueError):
+            raise ValueError(f"init must be 'svd', 'random' or a CP tensor (weights, factors), got {init!r}") from None
+        cp = CPTensor(weights, factors)
         if cp.shape != x.shape or cp.rank != rank:
             raise ValueError(
-                f"init must be a CPTensor of shape {x.shape} and rank {rank}, got shape {cp.shape} and rank {cp.rank}"
+                f"init must be a CP tensor of shape {x.shape} and rank {rank}, got shape {cp.shape} and rank {cp.rank}"
             )
         factors = [f.astype(x.dtype, copy=True) for f in cp.factors]
-        factors[0] = factors[0] * cp.weights
+        factors[0] = factors[0] * (cp.weights / scale)
         return factors
     if init == "random":
         return [rng.standard_normal((size, rank)).astype(x.dtype) for size in x.shape]
     if init == "svd":
         factors = []
         for k, size in enumerate(x.shape):
-            k_vectors = min(rank, size)
-            u = _leading_left_singular_vectors(unfold(x, k), k_vectors)
-            if rank > size:
-                u = np.hstack([u, rng.standard_normal((size, rank - size))])
+            u = _leading_left_singular_vectors(unfold(x, k), rank)
+            if u.shape[1] < rank:  # more components than the unfolding has singular vectors
+                u = np.hstack([u, rng.standard_normal((size, rank - u.shape[1]))])
             factors.append(np.ascontiguousarray(u, dtype=x.dtype))
         return factors
-    raise ValueError(f"init must be 'svd', 'random' or a CPTensor, got {init!r}")
+    raise ValueError(f"init must be 'svd', 'random' or a CP tensor (weights, factors), got {init!r}")
 
 
 # --------------------------------------------------------------------------
@@ -434,11 +444,11 @@ def _cp_init(x, rank, init, rng):
 
 def _tucker_rank(rank, shape):
     if isinstance(rank, numbers.Integral) and not isinstance(rank, bool):
-        rank = _check_int(rank, "rank")
+        rank = check_int(rank, "rank")
         return [min(rank, size, math.prod(shape) // size) for size in shape]
     else:
         try:
-            ranks = [_check_int(r, f"rank[{k}]") for k, r in enumerate(rank)]
+            ranks = [check_int(r, f"rank[{k}]") for k, r in enumerate(rank)]
         except TypeError:
             raise TypeError(f"rank must be an integer or one integer per mode, got {rank!r}") from None
         if len(ranks) != len(shape):
@@ -495,17 +505,15 @@ def tucker(tensor, rank, *, method="hooi", n_iter_max=100, tol=1e-8, verbose=Fal
     >>> t.rank, bool(np.allclose(t.to_tensor(), X))
     ((2, 3, 4), True)
     """
-    x = _data_tensor(tensor)
+    x, scale = _data_tensor(tensor)
     ranks = _tucker_rank(rank, x.shape)
     if method not in ("hooi", "hosvd"):
         raise ValueError(f"method must be 'hooi' or 'hosvd', got {method!r}")
-    n_iter_max = _check_int(n_iter_max, "n_iter_max", minimum=0)
-    norm_x = float(norm(x))
-    if norm_x == 0:
-        raise ValueError("tensor must not be all zeros")
+    n_iter_max = check_int(n_iter_max, "n_iter_max", minimum=0)
+    tol = check_tol(tol)
 
-    def error_of(core):
-        return math.sqrt(max(norm_x**2 - float(norm(core)) ** 2, 0.0)) / norm_x
+    def error_of(core):  # x has unit norm
+        return math.sqrt(max(1.0 - float(norm(core)) ** 2, 0.0))
 
     factors = [_leading_left_singular_vectors(unfold(x, k), r) for k, r in enumerate(ranks)]
     core = multi_mode_dot(x, factors, transpose=True)
@@ -521,7 +529,7 @@ def tucker(tensor, rank, *, method="hooi", n_iter_max=100, tol=1e-8, verbose=Fal
                 print(f"sweep {sweep + 1}: relative error {errors[-1]:.3e}")
             if abs(errors[-2] - errors[-1]) < tol:
                 break
-    return TuckerTensor(core, factors, errors=errors)
+    return TuckerTensor(core * scale, factors, errors=errors)
 
 
 # --------------------------------------------------------------------------
@@ -531,6 +539,29 @@ def tucker(tensor, rank, *, method="hooi", n_iter_max=100, tol=1e-8, verbose=Fal
 
 def _max_tt_ranks(shape):
     return [min(math.prod(shape[: k + 1]), math.prod(shape[k + 1:])) for k in range(len(shape) - 1)]
+
+
+def _tt_ranks(rank, shape):
+    """The d - 1 inner TT ranks from an integer (capped per bond) or a sequence (checked)."""
+    d, limits = len(shape), _max_tt_ranks(shape)
+    if isinstance(rank, numbers.Integral) and not isinstance(rank, bool):
+        return [min(check_int(rank, "rank"), limit) for limit in limits]
+    if isinstance(rank, (str, bytes)) or not hasattr(rank, "__iter__"):
+        raise TypeError(f"rank must be an integer or a sequence of integers, got {rank!r}")
+    ranks = [check_int(r, f"rank[{k}]") for k, r in enumerate(rank)]
+    if len(ranks) == d + 1:
+        if ranks[0] != 1 or ranks[-1] != 1:
+            raise ValueError(f"rank must start and end with 1 (the boundary ranks), got {ranks}")
+        ranks = ranks[1:-1]
+    if len(ranks) != d - 1:
+        raise ValueError(f"rank must give the {d - 1} inner ranks (or all {d + 1}), got {len(ranks)}")
+    for k, (r, limit) in enumerate(zip(ranks, limits)):
+        if r > limit:
+            raise ValueError(
+                f"rank[{k}] = {r} cannot exist for shape {tuple(shape)}: the rank between modes {k} and "
+                f"{k + 1} is at most min(prod(shape[:{k + 1}]), prod(shape[{k + 1}:])) = {limit}"
+            )
+    return ranks
 
 
 def tt_svd(tensor, rank=None, eps=None):
@@ -567,37 +598,16 @@ def tt_svd(tensor, rank=None, eps=None):
     >>> tt.rank, bool(tb.norm(tt.to_tensor() - np.sin(4 * x)) <= 1e-10 * tb.norm(np.sin(4 * x)))
     ((1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1), True)
     """
-    x = _data_tensor(tensor)
+    x, scale = _data_tensor(tensor)
     d = x.ndim
     if (rank is None) == (eps is None):
         raise ValueError("give exactly one of rank and eps")
-    limits = _max_tt_ranks(x.shape)
     if eps is not None:
-        if not (isinstance(eps, numbers.Real) and eps >= 0):
+        if isinstance(eps, bool) or not (isinstance(eps, numbers.Real) and eps >= 0):
             raise ValueError(f"eps must be a number >= 0, got {eps!r}")
-        delta = eps * float(norm(x)) / math.sqrt(d - 1)
-        caps = limits
-    elif isinstance(rank, numbers.Integral) and not isinstance(rank, bool):
-        caps = [min(_check_int(rank, "rank"), limit) for limit in limits]
-        delta = 0.0
+        caps, delta = _max_tt_ranks(x.shape), eps / math.sqrt(d - 1)  # x has unit norm
     else:
-        try:
-            ranks = [_check_int(r, f"rank[{k}]") for k, r in enumerate(rank)]
-        except TypeError:
-            raise TypeError(f"rank must be an integer or a sequence of integers, got {rank!r}") from None
-        if len(ranks) == d + 1:
-            if ranks[0] != 1 or ranks[-1] != 1:
-                raise ValueError(f"rank must start and end with 1 (the boundary ranks), got {ranks}")
-            ranks = ranks[1:-1]
-        if len(ranks) != d - 1:
-            raise ValueError(f"rank must give the {d - 1} inner ranks (or all {d + 1}), got {len(ranks)}")
-        for k, (r, limit) in enumerate(zip(ranks, limits)):
-            if r > limit:
-                raise ValueError(
-                    f"rank[{k}] = {r} cannot exist for shape {x.shape}: the rank between modes {k} and "
-                    f"{k + 1} is at most min(prod(shape[:{k + 1}]), prod(shape[{k + 1}:])) = {limit}"
-                )
-        caps, delta = ranks, 0.0
+        caps, delta = _tt_ranks(rank, x.shape), 0.0
     cores = []
     remainder = x
     r_prev = 1
@@ -611,7 +621,7 @@ def tt_svd(tensor, rank=None, eps=None):
         cores.append(u[:, :r].reshape(r_prev, x.shape[k], r))
         remainder = s[:r, None] * vt[:r]
         r_prev = r
-    cores.append(remainder.reshape(r_prev, x.shape[-1], 1))
+    cores.append(remainder.reshape(r_prev, x.shape[-1], 1) * scale)
     return TTTensor(cores)
 
 
@@ -623,34 +633,39 @@ def tt_svd(tensor, rank=None, eps=None):
 def _symmetric_operator(tensor, dim):
     """(dimension, T(I, ., .) on a batch) for a dense symmetric tensor or a callable."""
     if callable(tensor):
-        dim = _check_int(dim, "dim") if dim is not None else None
+        dim = check_int(dim, "dim") if dim is not None else None
         if dim is None:
             raise ValueError("dim (the dimension k) must be given when tensor is a callable")
 
         def apply(thetas):
-            out = np.asarray(tensor(thetas), dtype=float)
+            out = np.array(tensor(thetas), dtype=float)  # a copy: updated in place later
             if out.shape != thetas.shape:
                 raise ValueError(
                     f"tensor (a callable) must map a batch of shape {thetas.shape} to the same shape, "
                     f"got {out.shape}"
                 )
+            check_finite({"tensor (a callable)'s output": out})
             return out
 
-        return dim, apply
-    t = as_float_array(tensor, "tensor", ndim=3)
+        return dim, apply, 1.0
+    t = _cubic(tensor)
     k = t.shape[0]
-    if t.shape != (k, k, k):
-        raise ValueError(f"tensor must be cubic (k, k, k), got shape {t.shape}")
+    if dim is not None and dim != k:
+        raise ValueError(f"dim must match the tensor's size {k} (or be left out), got {dim!r}")
     check_finite({"tensor": t})
-    scale = max(float(np.max(np.abs(t))), np.finfo(float).tiny)
+    scale = float(np.max(np.abs(t)))
+    if scale == 0:
+        raise ValueError("tensor must not be all zeros (it has no components to find)")
+    t = t / scale  # unit scale: no overflow or underflow in the cubes
     asymmetry = max(float(np.max(np.abs(t - t.transpose(p)))) for p in [(1, 0, 2), (0, 2, 1), (2, 1, 0)])
-    if asymmetry > 1e-8 * scale:
+    tolerance = max(1e-8, 100 * float(np.finfo(t.dtype).eps))
+    if asymmetry > tolerance:
         raise ValueError(
             "tensor must be symmetric (T[i,j,k] the same under every permutation of i, j, k); "
-            f"its largest asymmetry is {asymmetry:.3g} (relative {asymmetry / scale:.3g}). Symmetrise it "
-            "first, e.g. average it over its six transposes"
+            f"its largest asymmetry is {asymmetry:.3g} relative to its largest entry (allowed: "
+            f"{tolerance:.1g}). Symmetrise it first, e.g. average it over its six transposes"
         )
-    return k, lambda thetas: tensor_ivv(t, thetas)
+    return k, lambda thetas: tensor_ivv(t, thetas), scale
 
 
 def symmetric_power_method(tensor, rank, *, n_restarts=10, n_iter=100, tol=1e-10, dim=None, random_state=None):
@@ -691,8 +706,9 @@ def symmetric_power_method(tensor, rank, *, n_restarts=10, n_iter=100, tol=1e-10
     Raises
     ------
     ValueError
-        For a tensor that is not cubic or not symmetric (to 1e-8 relative),
-        a rank out of range, or NaN/infinity.
+        For a tensor that is not cubic or not symmetric (to 1e-8 relative to
+        its largest entry, or 100 machine epsilons in float32), a rank out of
+        range, or NaN/infinity.
 
     Examples
     --------
@@ -704,19 +720,21 @@ def symmetric_power_method(tensor, rank, *, n_restarts=10, n_iter=100, tol=1e-10
     >>> np.round(cp.weights, 6)
     array([3., 2., 1.])
     """
-    k, apply = _symmetric_operator(tensor, dim)
-    rank = _check_int(rank, "rank")
+    k, apply, scale = _symmetric_operator(tensor, dim)
+    rank = check_int(rank, "rank")
     if rank > k:
         raise ValueError(f"rank must be at most the dimension k = {k} (orthogonal components), got {rank}")
-    n_restarts = _check_int(n_restarts, "n_restarts")
-    n_iter = _check_int(n_iter, "n_iter", minimum=0)
+    n_restarts = check_int(n_restarts, "n_restarts")
+    n_iter = check_int(n_iter, "n_iter", minimum=0)
+    tol = check_tol(tol)
     rng = check_random_state(random_state)
     lambdas, vectors = [], []
 
-    def deflated(thetas):
+    def deflated(thetas):  # T - sum_j lam_j v_j^(x)3, applied to each theta
         out = apply(thetas)
-        for lam, v in zip(lambdas, vectors):
-            out = out - lam * np.outer((thetas @ v) ** 2, v)
+        if lambdas:
+            found = np.column_stack(vectors)
+            out -= ((thetas @ found) ** 2 * lambdas) @ found.T
         return out
 
     def iterate(thetas):
@@ -736,23 +754,21 @@ def symmetric_power_method(tensor, rank, *, n_restarts=10, n_iter=100, tol=1e-10
         values = np.einsum("bi,bi->b", deflated(thetas), thetas)
         best = iterate(thetas[[int(np.argmax(values))]])
         lam = float(deflated(best)[0] @ best[0])
+        if lambdas and abs(lam) <= 1e-12 * abs(lambdas[0]):
+            warnings.warn(
+                f"component {len(lambdas)} has weight {lam * scale:.3g}, zero next to the first "
+                f"({lambdas[0] * scale:.3g}): the tensor has fewer than rank={rank} components",
+                RuntimeWarning, stacklevel=2,
+            )
         lambdas.append(lam)
         vectors.append(best[0])
     v = np.column_stack(vectors)
-    return CPTensor(np.array(lambdas), [v, v.copy(), v.copy()])
+    return CPTensor(np.array(lambdas) * scale, [v, v.copy(), v.copy()])
 
 
 # --------------------------------------------------------------------------
 # random low-rank tensors
 # --------------------------------------------------------------------------
-
-
-def _shape_arg(shape):
-    try:
-        shape = tuple(shape)
-    except TypeError:
-        raise TypeError(f"shape must be a sequence of positive integers, got {shape!r}") from None
-    return tuple(_check_int(s, "shape entries") for s in shape)
 
 
 def random_cp(shape, rank, *, random_state=None):
@@ -764,7 +780,7 @@ def random_cp(shape, rank, *, random_state=None):
     >>> tb.random_cp((3, 4, 5), 2, random_state=0)
     CPTensor(shape=(3, 4, 5), rank=2)
     """
-    shape, rank = _shape_arg(shape), _check_int(rank, "rank")
+    shape, rank = check_shape(shape), check_int(rank, "rank")
     rng = check_random_state(random_state)
     return CPTensor(np.ones(rank), [rng.standard_normal((s, rank)) for s in shape])
 
@@ -778,7 +794,7 @@ def random_tucker(shape, rank, *, random_state=None):
     >>> tb.random_tucker((3, 4, 5), (2, 2, 3), random_state=0)
     TuckerTensor(shape=(3, 4, 5), rank=(2, 2, 3))
     """
-    shape = _shape_arg(shape)
+    shape = check_shape(shape)
     ranks = _tucker_rank(rank, shape)
     rng = check_random_state(random_state)
     factors = [np.linalg.qr(rng.standard_normal((s, r)))[0] for s, r in zip(shape, ranks)]
@@ -794,17 +810,7 @@ def random_tt(shape, rank, *, random_state=None):
     >>> tb.random_tt((2, 3, 4, 5), 3, random_state=0)
     TTTensor(shape=(2, 3, 4, 5), rank=(1, 2, 3, 3, 1))
     """
-    shape = _shape_arg(shape)
-    limits = _max_tt_ranks(shape)
-    if isinstance(rank, numbers.Integral) and not isinstance(rank, bool):
-        inner = [min(_check_int(rank, "rank"), limit) for limit in limits]
-    else:
-        inner = [_check_int(r, f"rank[{k}]") for k, r in enumerate(rank)]
-        if len(inner) != len(shape) - 1:
-            raise ValueError(f"rank must give the {len(shape) - 1} inner ranks, got {len(inner)}")
-        for k, (r, limit) in enumerate(zip(inner, limits)):
-            if r > limit:
-                raise ValueError(f"rank[{k}] = {r} cannot exist for shape {shape}: at most {limit}")
-    ranks = [1, *inner, 1]
+    shape = check_shape(shape)
+    ranks = [1, *_tt_ranks(rank, shape), 1]
     rng = check_random_state(random_state)
     return TTTensor([rng.standard_normal((ranks[k], s, ranks[k + 1])) for k, s in enumerate(shape)])

@@ -743,11 +743,18 @@ def norm(tensor, order=2):
 # --------------------------------------------------------------------------
 
 
-def _cubic_and_vectors(tensor, v):
+def _cubic(tensor):
+    """``tensor`` as a float array of shape (k, k, k), or a clear error."""
     t = as_float_array(tensor, "tensor", ndim=3)
     k = t.shape[0]
     if t.shape != (k, k, k):
         raise ValueError(f"tensor must be cubic (k, k, k), got shape {t.shape}")
+    return t
+
+
+def _cubic_and_vectors(tensor, v):
+    t = _cubic(tensor)
+    k = t.shape[0]
     v = as_float_array(v, "v", ndim=(1, 2))
     if v.shape[-1] != k:
         raise ValueError(

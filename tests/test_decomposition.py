@@ -157,7 +157,7 @@ _ones = np.ones
         (lambda: tb.CPTensor(_ones((2, 1)), [_ones((3, 2))]), ValueError, r"weights must be 1-D, got shape \(2, 1\)"),
         (lambda: tb.CPTensor(_ones(2), _ones((3, 2))), TypeError, "factors must be a list of matrices, got ndarray"),
         (lambda: tb.CPTensor(_ones(2), 3.0), TypeError, "factors must be a list of matrices, got float"),
-        (lambda: tb.CPTensor(_ones(2), []), ValueError, "factors must hold at least one matrix, got none"),
+        (lambda: tb.CPTensor(_ones(2), []), ValueError, "factors must hold at least 1 matrix, got 0"),
         (lambda: tb.CPTensor(_ones(2), [_ones(3)]), ValueError, r"factors\[0\] must be 2-D, got shape \(3,\)"),
         (lambda: tb.CPTensor(None, [np.array([["a"]])]), TypeError, r"factors\[0\] must be an array of numbers"),
         (lambda: tb.CPTensor(None, [np.ones((2, 2), dtype=complex)]), TypeError, r"factors\[0\] must be real"),
@@ -187,8 +187,8 @@ _ones = np.ones
         (lambda: tb.TTTensor([_ones((1, 3, 2)), _ones((2, 4, 3)), _ones((2, 5, 1))]), ValueError,
          r"cores\[2\]\.shape\[0\] must equal cores\[1\]\.shape\[2\] \(the rank between modes 1 and 2\), got 2 and 3"),
         (lambda: tb.TTTensor([_ones((1, 3))]), ValueError, r"cores\[0\] must be 3-D, got shape \(1, 3\)"),
-        (lambda: tb.TTTensor(_ones((1, 2, 1))), TypeError, "cores must be a non-empty list of 3-D arrays"),
-        (lambda: tb.TTTensor([]), TypeError, "cores must be a non-empty list of 3-D arrays"),
+        (lambda: tb.TTTensor(_ones((1, 2, 1))), TypeError, "cores must be a list of 3-D arrays, got ndarray"),
+        (lambda: tb.TTTensor([]), ValueError, "cores must hold at least one core, got none"),
         (lambda: tb.TTTensor([_ones((1, 2, 1)), np.full((1, 2, 1), np.nan)]), ValueError,
          r"cores\[1\] must contain only finite values"),
         # the *_to_tensor functions validate tuples the same way
@@ -298,7 +298,7 @@ def test_cp_als_init_cptensor(planted_cp):
     from_tuple = tb.cp_als(x, 4, init=(start.weights, start.factors), n_iter_max=3, tol=0)
     from_cp = tb.cp_als(x, 4, init=start, n_iter_max=3, tol=0)
     np.testing.assert_allclose(from_tuple.to_tensor(), from_cp.to_tensor(), atol=1e-12)
-    with pytest.raises(ValueError, match=r"init must be a CPTensor of shape \(20, 25, 30\) and rank 4, got shape "
+    with pytest.raises(ValueError, match=r"init must be a CP tensor of shape \(20, 25, 30\) and rank 4, got shape "
                                          r"\(20, 25, 30\) and rank 3"):
         tb.cp_als(x, 4, init=tb.random_cp(x.shape, 3, random_state=0))
 
@@ -742,14 +742,14 @@ _INF[0, 0, 0] = np.inf
         (lambda: tb.cp_als(_X, 2.0), ValueError, r"rank must be an integer >= 1, got 2\.0"),
         (lambda: tb.cp_als(_X, 2, n_iter_max=-1), ValueError, "n_iter_max must be an integer >= 0, got -1"),
         (lambda: tb.cp_als(_X, 2, n_iter_max=5.5), ValueError, r"n_iter_max must be an integer >= 0, got 5\.5"),
-        (lambda: tb.cp_als(_X, 2, tol=-1e-3), ValueError, "tol must be >= 0, got -0.001"),
-        (lambda: tb.cp_als(_X, 2, tol=float("nan")), ValueError, "tol must be >= 0, got nan"),
+        (lambda: tb.cp_als(_X, 2, tol=-1e-3), ValueError, "tol must be a number >= 0, got -0.001"),
+        (lambda: tb.cp_als(_X, 2, tol=float("nan")), ValueError, "tol must be a number >= 0, got nan"),
         (lambda: tb.cp_als(_NAN, 2), ValueError, "tensor must contain only finite values, got NaN or infinity"),
         (lambda: tb.cp_als(_INF, 2), ValueError, "tensor must contain only finite values"),
         (lambda: tb.cp_als(np.zeros((3, 4, 5)), 2), ValueError,
-         r"tensor must not be all zeros \(its CP decomposition is empty\)"),
-        (lambda: tb.cp_als(_X, 2, init="hosvd"), ValueError, "init must be 'svd', 'random' or a CPTensor, got 'hosvd'"),
-        (lambda: tb.cp_als(_X, 2, init=None), ValueError, "init must be 'svd', 'random' or a CPTensor, got None"),
+         r"tensor must not be all zeros \(it has no low-rank structure to find\)"),
+        (lambda: tb.cp_als(_X, 2, init="hosvd"), ValueError, r"init must be 'svd', 'random' or a CP tensor \(weights, factors\), got 'hosvd'"),
+        (lambda: tb.cp_als(_X, 2, init=None), ValueError, r"init must be 'svd', 'random' or a CP tensor \(weights, factors\), got None"),
         (lambda: tb.cp_als(np.ones(5), 1), ValueError, r"tensor must have at least 2 dimension\(s\)"),
         (lambda: tb.cp_als(np.ones((3, 0, 2)), 1), ValueError, r"tensor must not have a mode of size 0"),
         (lambda: tb.cp_als(np.array([["a"]]), 1), TypeError, "tensor must be an array of numbers"),
@@ -772,12 +772,12 @@ _INF[0, 0, 0] = np.inf
         (lambda: tb.tt_svd(_INF, rank=2), ValueError, "tensor must contain only finite values"),
         (lambda: tb.tt_svd(np.ones(4), rank=1), ValueError, r"tensor must have at least 2 dimension\(s\)"),
         (lambda: tb.random_cp((3, 4), 0), ValueError, "rank must be an integer >= 1, got 0"),
-        (lambda: tb.random_cp((3, 0), 2), ValueError, "shape entries must be an integer >= 1, got 0"),
+        (lambda: tb.random_cp((3, 0), 2), ValueError, r"shape must contain positive integers only, got \(3, 0\)"),
         (lambda: tb.random_cp(3, 2), TypeError, "shape must be a sequence of positive integers, got 3"),
         (lambda: tb.random_tucker((3, 4), (4, 2)), ValueError, r"rank\[0\] = 4 cannot exist for shape \(3, 4\)"),
         (lambda: tb.random_tt((2, 3, 4), [3, 2]), ValueError,
-         r"rank\[0\] = 3 cannot exist for shape \(2, 3, 4\): at most 2"),
-        (lambda: tb.random_tt((2, 3, 4), [2]), ValueError, r"rank must give the 2 inner ranks, got 1"),
+         r"rank\[0\] = 3 cannot exist for shape \(2, 3, 4\): the rank between modes 0 and 1 is at most .* = 2"),
+        (lambda: tb.random_tt((2, 3, 4), [2]), ValueError, r"rank must give the 2 inner ranks \(or all 4\), got 1"),
         (lambda: tb.random_tt((2, 3, 4), 0), ValueError, "rank must be an integer >= 1, got 0"),
     ],
 )
@@ -802,3 +802,94 @@ def test_random_state_reproducible(make):
     assert not np.allclose(make(0), make(1))
     # a Generator is accepted and consumed like the integer seed it came from
     np.testing.assert_array_equal(make(np.random.default_rng(7)), make(7))
+
+
+# --- review fixes: any scale, copy/pickle, ranks above a mode's reach, accuracy, dtypes ----
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e-170, 1e155, 1e200])
+def test_decompositions_work_at_any_scale(scale):
+    def rel(x, approx):  # tb.norm rescales; np.linalg.norm over/underflows at these scales
+        return float(tb.norm(x - approx) / tb.norm(x))
+
+    rng = np.random.default_rng(11)
+    planted = tb.random_cp((6, 7, 8), 2, random_state=4).to_tensor()
+    x = (planted + 1e-3 * rng.standard_normal(planted.shape)) * scale
+    cp = tb.cp_als(x, 2, random_state=0)
+    assert rel(x, cp.to_tensor()) == pytest.approx(cp.errors[-1], abs=1e-6)
+    assert rel(x, cp.to_tensor()) < 1e-2
+    tk = tb.tucker(x, (2, 2, 2))
+    assert rel(x, tk.to_tensor()) == pytest.approx(tk.errors[-1], abs=1e-6) and tk.errors[-1] < 1e-2
+    tt = tb.tt_svd(x, eps=0.3)
+    assert rel(x, tt.to_tensor()) <= 0.3
+    V = np.linalg.qr(rng.standard_normal((5, 3)))[0]
+    T = tb.cp_to_tensor((scale * np.array([3.0, 2.0, 1.0]), [V, V, V]))
+    sp = tb.symmetric_power_method(T, 3, random_state=0)
+    np.testing.assert_allclose(sp.weights, scale * np.array([3.0, 2.0, 1.0]), rtol=1e-8)
+
+
+def test_containers_copy_and_pickle():
+    import copy
+    import pickle
+
+    x = tb.random_cp((4, 5, 6), 2, random_state=0).to_tensor()
+    cp = tb.cp_als(x, 2, n_iter_max=5, random_state=0)
+    tk = tb.tucker(x, (2, 2, 2))
+    tt = tb.tt_svd(x, rank=2)
+    for obj in (cp, tk, tt):
+        for clone in (copy.copy(obj), copy.deepcopy(obj), pickle.loads(pickle.dumps(obj))):
+            assert type(clone) is type(obj)
+            np.testing.assert_array_equal(clone.to_tensor(), obj.to_tensor())
+    assert pickle.loads(pickle.dumps(cp)).errors == cp.errors
+
+
+@pytest.mark.parametrize("shape, rank", [((5, 2), 3), ((1, 5), 2), ((2, 2, 2), 5)])
+def test_cp_als_rank_above_what_a_mode_can_carry(shape, rank):
+    x = np.random.default_rng(3).standard_normal(shape)
+    cp = tb.cp_als(x, rank, random_state=0, n_iter_max=50)
+    assert cp.rank == rank
+    assert rel_err(x, cp.to_tensor()) < 1e-6  # enough components to fit exactly
+
+
+def test_hosvd_keeps_small_singular_directions_accurate():
+    rng = np.random.default_rng(5)
+    core = np.zeros((3, 3, 3))
+    core[0, 0, 0], core[1, 1, 1], core[2, 2, 2] = 1.0, 1e-5, 1e-7
+    factors = [np.linalg.qr(rng.standard_normal((8, 3)))[0] for _ in range(3)]
+    x = tb.tucker_to_tensor((core, factors))
+    t = tb.tucker(x, (3, 3, 3), method="hosvd")
+    assert rel_err(x, t.to_tensor()) < 1e-13
+
+
+def test_power_method_float32_moment_tensor_is_accepted():
+    rng = np.random.default_rng(6)
+    data = rng.standard_normal((500, 4)).astype(np.float32)
+    m3 = np.einsum("ni,nj,nk->ijk", data, data, data) / 500  # symmetric up to float32 rounding
+    cp = tb.symmetric_power_method(m3, 2, random_state=0)
+    assert cp.rank == 2
+
+
+def test_power_method_rejects_a_mismatched_dim_and_bad_callable_output():
+    T = tb.cp_to_tensor((np.array([1.0]), [np.eye(3)[:, :1]] * 3))
+    with pytest.raises(ValueError, match=r"dim must match the tensor's size 3 \(or be left out\), got 4"):
+        tb.symmetric_power_method(T, 1, dim=4)
+    with pytest.raises(ValueError, match=r"tensor \(a callable\)'s output must contain only finite values"):
+        tb.symmetric_power_method(lambda th: np.full(th.shape, np.nan), 1, dim=3)
+    with pytest.warns(RuntimeWarning, match="the tensor has fewer than rank=2 components"):
+        tb.symmetric_power_method(T, 2, random_state=0)
+
+
+def test_cp_als_accepts_a_tensorly_cp_tensor_as_init():
+    x = tb.random_cp((5, 6, 7), 2, random_state=1).to_tensor()
+    start = tl.cp_tensor.CPTensor((np.ones(2), [np.random.default_rng(2).standard_normal((n, 2)) for n in x.shape]))
+    ours = tb.cp_als(x, 2, init=start, n_iter_max=3, tol=0)
+    same = tb.cp_als(x, 2, init=tb.CPTensor(*start), n_iter_max=3, tol=0)
+    np.testing.assert_allclose(ours.to_tensor(), same.to_tensor(), atol=1e-12)
+
+
+def test_float32_cp_error_history_matches_the_reconstruction():
+    x = tb.random_cp((10, 11, 12), 3, random_state=2).to_tensor()
+    x = (x + 0.05 * np.linalg.norm(x) / np.sqrt(x.size) * np.random.default_rng(0).standard_normal(x.shape)).astype(np.float32)
+    cp = tb.cp_als(x, 3, n_iter_max=30, tol=0, random_state=0)
+    assert cp.weights.dtype == np.float32
+    assert cp.errors[-1] == pytest.approx(rel_err(x.astype(float), cp.to_tensor().astype(float)), abs=1e-4)
