@@ -260,6 +260,11 @@ def low_rank_explorer(original, models, *, method=None, rank=None, title="", fig
     if not isinstance(models, dict) or not models:
         raise ValueError("models must be a non-empty dict: method name -> {rank label -> low-rank tensor}")
     original = original.astype(float)
+    if original.min() < 0 or original.max() > 1:
+        raise ValueError(
+            f"original must hold colour values in [0, 1] (divide a uint8 image by 255), got values in "
+            f"[{original.min():.3g}, {original.max():.3g}]"
+        )
     norm_x = float(np.linalg.norm(original))
     if norm_x == 0:
         raise ValueError("original must not be all zeros (the relative error is undefined)")

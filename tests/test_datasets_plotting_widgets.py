@@ -90,3 +90,17 @@ def test_slice_explorer_tracks_mode_sizes():
 def test_slice_explorer_rejects_bad_input(tensor, names, match):
     with pytest.raises(ValueError, match=match):
         widgets.slice_explorer(tensor, names)
+
+
+def test_low_rank_explorer_checks_its_image_and_switches_method():
+    import tensorbook as tb
+    from tensorbook.widgets import low_rank_explorer
+
+    X = np.random.default_rng(0).random((8, 6, 3))
+    models = {"CP": {r: tb.cp_als(X, r, random_state=0) for r in (1, 2)},
+              "Tucker": {r: tb.tucker(X, (r, r, 3)) for r in (1, 2, 3)}}
+    w = low_rank_explorer(X, models)
+    w.children[0].value = "Tucker"  # the slider now offers Tucker's ranks
+    assert w.children[1].options == (1, 2, 3)
+    with pytest.raises(ValueError, match=r"original must hold colour values in \[0, 1\]"):
+        low_rank_explorer(X * 255, models)
