@@ -50,14 +50,22 @@ __all__ = [
     "check", "exercise", "Exercise", "Feedback", "__version__",
 ]
 
-_LAZY_SUBMODULES = ("datasets", "plotting", "widgets")
+_LAZY_SUBMODULES = ("datasets", "plotting", "widgets", "moments", "topics")
+# Public names whose modules import heavier libraries (scikit-learn): loaded on first use.
+_LAZY_NAMES = {
+    "SpectralLDA": "topics",
+    "make_lda_corpus": "topics",
+    "topic_recovery_error": "topics",
+}
 
 
 def __getattr__(name):
     if name in _LAZY_SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(f".{_LAZY_NAMES[name]}", __name__), name)
     raise AttributeError(f"module 'tensorbook' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted([*globals(), *_LAZY_SUBMODULES])
+    return sorted([*globals(), *_LAZY_SUBMODULES, *_LAZY_NAMES])

@@ -1,0 +1,369 @@
+"""Topic models from moment tensors: spectral LDA by the method of moments.
+
+Latent Dirichlet allocation (Blei, Ng & Jordan 2003) draws each document's
+topic proportions from a Dirichlet(α) and each word from a topic. Anandkumar,
+Ge, Hsu, Kakade & Telgarsky (JMLR 2014, Theorem 3.5) show that two moments of
+the word counts, corrected for α0 = Σ α_i, are
+
+    M2 = Σ_i α_i / (α0 (α0 + 1)) μ_i μ_i^T,
+    M3 = Σ_i 2 α_i / (α0 (α0 + 1)(α0 + 2)) μ_i^{⊗3},
+
+with μ_i the topic-word distributions. Whitening with the top-k eigenpairs of
+M2 turns M3 into a k x k x k tensor with an orthogonal decomposition, which
+the robust tensor power method recovers. Nothing of size V x V or V x V x V
+is ever formed: M2 is only applied to blocks of vectors (two sparse products
+each), and the whitened M3 is built from the k-dimensional projections of
+the documents.
+"""
+
+import math
+import numbers
+import warnings
+
+import numpy as np
+import scipy.sparse
+from scipy.optimize import linear_sum_assignment
+
+from ._validation import as_float_array, check_int, check_random_state, check_tol
+from .decomposition import symmetric_power_method
+from .moments import _sum_of_cubes
+
+__all__ = ["SpectralLDA", "make_lda_corpus", "topic_recovery_error", "lda_moments"]
+
+
+# --------------------------------------------------------------------------
+# word counts
+# --------------------------------------------------------------------------
+
+
+def _counts(X, name="X", *, min_words=3):
+    """Validated CSR counts (documents x vocabulary), their lengths, and the mask of documents kept.
+
+    scikit-learn's checks first (so the messages are the ones its users
+    know: NaN, negative values, complex or empty input), then the rule of
+    this model: word counts are non-negative integers.
+    """
+    from sklearn.utils.validation import check_array, check_non_negative
+
+    counts = check_array(X, accept_sparse="csr", dtype=np.float64, input_name=name)
+    check_non_negative(counts, f"SpectralLDA ({name})")
+    counts = scipy.sparse.csr_array(counts)
+    if np.any(counts.data != np.round(counts.data)):
+        raise ValueError(f"{name} must contain integer word counts, got non-integer values")
+    counts.sum_duplicates()
+    counts.eliminate_zeros()
+    lengths = np.asarray(counts.sum(axis=1)).ravel()
+    keep = lengths >= min_words
+    if min_words and not np.any(keep):
+        raise ValueError(f"{name} must hold at least one document with {min_words} or more words")
+    return counts, lengths, keep
+
+
+def lda_moments(X, alpha0):
+    """The ingredients of the α0-corrected LDA moments of a corpus, for implicit use.
+
+    Returns a dict with ``counts`` (CSR, documents with at least 3 words),
+    ``w2``, ``w3`` (the per-document weights 1/(n(n-1)) and
+    1/(n(n-1)(n-2))), ``m1`` (the mean word distribution), and
+    ``m2_apply(Q)``, which returns M2 @ Q for a (V, p) block without forming M2.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tensorbook.topics import lda_moments
+    >>> X = np.array([[2, 1, 0], [0, 3, 1], [1, 1, 1]])
+    >>> m = lda_moments(X, alpha0=1.0)
+    >>> np.round(m["m1"], 3)
+    array([0.333, 0.472, 0.194])
+    """
+    counts, lengths, keep = _counts(X)
+    counts, lengths = counts[keep], lengths[keep]
+    n_docs = counts.shape[0]
+    w2 = 1.0 / (lengths * (lengths - 1))
+    w3 = w2 / (lengths - 2)
+    m1 = np.asarray(counts.T @ (1.0 / lengths)) / n_docs
+    s2 = np.asarray(counts.T @ w2) / n_docs
+    shift = alpha0 / (alpha0 + 1)
+
+    def m2_apply(q):
+        # mean_d w2_d c_d (c_d^T Q) - diag(s2) Q - alpha0/(alpha0+1) m1 (m1^T Q)
+        return (
+            np.asarray(counts.T @ (w2[:, None] * np.asarray(counts @ q))) / n_docs
+            - s2[:, None] * q
+            - shift * np.outer(m1, m1 @ q)
+        )
+
+    return {"counts": counts, "lengths": lengths, "w2": w2, "w3": w3, "m1": m1, "s2": s2,
+            "m2_apply": m2_apply, "n_dropped": int(np.count_nonzero(~keep))}
+
+
+def _top_eigenpairs(apply, dim, k, *, oversample, n_power_iter, rng):
+    """Top-k eigenpairs of a symmetric operator by a randomised range finder with power iterations."""
+    width = min(dim, k + oversample)
+    q, _ = np.linalg.qr(apply(rng.standard_normal((dim, width))))
+    for _ in range(n_power_iter):
+        q, _ = np.linalg.qr(apply(q))
+    small = q.T @ apply(q)
+    values, vectors = np.linalg.eigh((small + small.T) / 2)
+    order = np.argsort(values)[::-1][:k]
+    return values[order], q @ vectors[:, order]
+
+
+def _whitened_m3(moments, whitener, alpha0, batch_size=65536):
+    """M3(W, W, W) (k x k x k) from the documents' projections, by the implicit formula."""
+    counts, w2, w3, m1, s2 = (moments[key] for key in ("counts", "w2", "w3", "m1", "s2"))
+    n_docs = counts.shape[0]
+    y = np.asarray(counts @ whitener)  # (D, k)
+    # E[x1 (x) x2 (x) x3](W, W, W): the cube term, minus the single-sum corrections, plus the diagonal
+    e3 = _sum_of_cubes(y, w3 / n_docs, batch_size)
+    z = np.asarray(counts.T @ (w3[:, None] * y)) / n_docs  # (V, k): z_i = mean_d w3_d c_di y_d
+    s3 = np.asarray(counts.T @ w3) / n_docs
+    k = whitener.shape[1]
+    ww = (whitener[:, :, None] * whitener[:, None, :]).reshape(-1, k * k)  # rows w_i (x) w_i
+    pair = (ww.T @ z).reshape(k, k, k)  # sum_i w_i (x) w_i (x) z_i
+    e3 -= pair + pair.transpose(0, 2, 1) + pair.transpose(2, 0, 1)
+    e3 += 2 * (ww.T @ (s3[:, None] * whitener)).reshape(k, k, k)
+    # alpha0 corrections with E[x1 (x) x2](W, W) and M1 projected
+    e2 = (y.T * (w2 / n_docs)) @ y - whitener.T @ (s2[:, None] * whitener)
+    mu = whitener.T @ m1
+    outer = e2[:, :, None] * mu[None, None, :]
+    e3 -= alpha0 / (alpha0 + 2) * (outer + outer.transpose(0, 2, 1) + outer.transpose(2, 0, 1))
+    e3 += 2 * alpha0**2 / ((alpha0 + 1) * (alpha0 + 2)) * np.einsum("i,j,k->ijk", mu, mu, mu)
+    return e3
+
+
+# --------------------------------------------------------------------------
+# the estimator
+# --------------------------------------------------------------------------
+
+try:  # scikit-learn is a dependency; the import is here so that its absence names itself
+    from sklearn.base import BaseEstimator, TransformerMixin
+    from sklearn.utils.validation import check_is_fitted
+except ImportError as exc:  # pragma: no cover
+    raise ImportError("tensorbook.topics needs scikit-learn (pip install scikit-learn)") from exc
+
+
+class SpectralLDA(TransformerMixin, BaseEstimator):
+    """Latent Dirichlet allocation learned by the method of moments (spectral LDA).
+
+    ``fit`` computes the α0-corrected second and third moments of the word
+    counts implicitly, whitens with the top ``n_components`` eigenpairs of M2
+    (a randomised eigensolver on the implicit M2), builds the whitened
+    k x k x k third moment, decomposes it with the robust tensor power
+    method (:func:`tensorbook.symmetric_power_method`) and un-whitens the
+    components into topic-word distributions and Dirichlet weights. Nothing
+    of size V x V is formed.
+
+    Parameters
+    ----------
+    n_components : int
+        Number of topics k.
+    alpha0 : float, default 1.0
+        The sum of the Dirichlet parameters (the "topic mixing"); the moments
+        depend on it, so give the best guess you have.
+    n_restarts : int, default 10
+        Random starts of the power method per topic.
+    n_iter : int, default 100
+        Power iterations per start (they stop earlier when converged).
+    oversample : int, default 10
+        Extra directions in the randomised eigensolver.
+    n_power_iter : int, default 2
+        Power iterations of the randomised eigensolver (at least one matters).
+    transform_iter : int, default 100
+        Fixed-point iterations of ``transform``.
+    random_state : None, int or numpy.random.Generator
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_components, n_features)
+        Topic-word distributions; each row sums to 1.
+    alpha_ : ndarray of shape (n_components,)
+        Estimated Dirichlet parameters.
+    eigenvalues_ : ndarray of shape (n_components,)
+        The top eigenvalues of M2 used to whiten.
+    n_documents_dropped_ : int
+        Documents with fewer than 3 words, left out of the moments.
+
+    Examples
+    --------
+    >>> from tensorbook.topics import SpectralLDA, make_lda_corpus, topic_recovery_error
+    >>> X, topics, alpha = make_lda_corpus(3000, 3, 50, 60, alpha=0.2, random_state=0)
+    >>> lda = SpectralLDA(3, alpha0=0.6, random_state=0).fit(X)
+    >>> bool(topic_recovery_error(topics, lda.components_) < 0.2)
+    True
+    """
+
+    def __init__(self, n_components, *, alpha0=1.0, n_restarts=10, n_iter=100, oversample=10,
+                 n_power_iter=2, transform_iter=100, random_state=None):
+        self.n_components = n_components
+        self.alpha0 = alpha0
+        self.n_restarts = n_restarts
+        self.n_iter = n_iter
+        self.oversample = oversample
+        self.n_power_iter = n_power_iter
+        self.transform_iter = transform_iter
+        self.random_state = random_state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.input_tags.positive_only = True
+        tags.transformer_tags.preserves_dtype = ["float64"]
+        return tags
+
+    def fit(self, X, y=None):
+        """Learn the topics from word counts ``X`` (documents x vocabulary, dense or sparse)."""
+        k = check_int(self.n_components, "n_components")
+        alpha0 = self.alpha0
+        if isinstance(alpha0, bool) or not isinstance(alpha0, numbers.Real) or not alpha0 > 0:
+            raise ValueError(f"alpha0 must be a number > 0, got {alpha0!r}")
+        moments = lda_moments(X, alpha0)
+        vocab = moments["counts"].shape[1]
+        if k > vocab:
+            raise ValueError(f"n_components must be at most the vocabulary size {vocab}, got {k}")
+        if moments["n_dropped"]:
+            warnings.warn(
+                f"{moments['n_dropped']} document(s) with fewer than 3 words were left out of the moments",
+                UserWarning, stacklevel=2,
+            )
+        rng = check_random_state(self.random_state)
+        values, vectors = _top_eigenpairs(
+            moments["m2_apply"], vocab, k,
+            oversample=check_int(self.oversample, "oversample", minimum=0),
+            n_power_iter=check_int(self.n_power_iter, "n_power_iter", minimum=0), rng=rng,
+        )
+        if values[-1] <= 0:
+            raise ValueError(
+                f"M2 has only {int(np.count_nonzero(values > 0))} positive eigenvalues among the top "
+                f"{k}: too few documents for n_components={k}, or n_components too large"
+            )
+        whitener = vectors / np.sqrt(values)
+        tensor = _whitened_m3(moments, whitener, alpha0)
+        tensor = (tensor + tensor.transpose(1, 0, 2) + tensor.transpose(0, 2, 1)
+                  + tensor.transpose(2, 1, 0) + tensor.transpose(1, 2, 0) + tensor.transpose(2, 0, 1)) / 6
+        cp = symmetric_power_method(tensor, k, n_restarts=check_int(self.n_restarts, "n_restarts"),
+                                    n_iter=check_int(self.n_iter, "n_iter"), random_state=rng)
+        lambdas, v = cp.weights, cp.factors[0]
+        topics = (vectors * np.sqrt(values)) @ (v * lambdas)  # (V, k): mu_i ∝ lam_i U diag(s)^(1/2) v_i
+        topics = np.clip(topics, 0.0, None)
+        sums = topics.sum(axis=0)
+        topics[:, sums == 0] = 1.0 / vocab
+        self.components_ = (topics / topics.sum(axis=0)).T
+        self.alpha_ = 4 * alpha0 * (alpha0 + 1) / ((alpha0 + 2) ** 2 * lambdas**2)
+        self.eigenvalues_ = values
+        self.n_documents_dropped_ = moments["n_dropped"]
+        self.n_features_in_ = vocab
+        return self
+
+    def transform(self, X):
+        """Document-topic proportions (rows sum to 1), by the EM fixed point with the topics held fixed.
+
+        Each iteration is θ_d ← θ_d ∘ (B r_d) with r_dv = c_dv / (θ_d^T B)_v:
+        the maximum-likelihood proportions of the words under the learned
+        topics, started from uniform. A document with no words gets uniform
+        proportions.
+        """
+        check_is_fitted(self, "components_")
+        counts, lengths, _ = _counts(X, min_words=0)
+        n_docs, k = counts.shape[0], self.components_.shape[0]
+        if counts.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X must have {self.n_features_in_} columns (the vocabulary it was fit on), got {counts.shape[1]}"
+            )
+        topics = self.components_
+        theta = np.full((n_docs, k), 1.0 / k)
+        rows = np.repeat(np.arange(n_docs), np.diff(counts.indptr))
+        cols = counts.indices
+        for _ in range(check_int(self.transform_iter, "transform_iter", minimum=0)):
+            rates = np.einsum("nk,kn->n", theta[rows], topics[:, cols])
+            ratio = scipy.sparse.csr_array((counts.data / np.maximum(rates, 1e-300), counts.indices, counts.indptr),
+                                           shape=counts.shape)
+            theta = theta * np.asarray(ratio @ topics.T)
+            theta /= np.maximum(theta.sum(axis=1, keepdims=True), 1e-300)
+        empty = lengths == 0
+        theta[empty] = 1.0 / k
+        return theta
+
+
+# --------------------------------------------------------------------------
+# synthetic corpora and metrics
+# --------------------------------------------------------------------------
+
+
+def make_lda_corpus(n_docs, n_topics, vocab_size, doc_length, alpha=0.1, beta=0.1, *, return_proportions=False,
+                    random_state=None):
+    """Draw a corpus from the LDA generative model.
+
+    Topics: ``n_topics`` word distributions drawn from a symmetric
+    Dirichlet(``beta``) over ``vocab_size`` words. Each document: proportions
+    θ ~ Dirichlet(α), a length n ~ Poisson(``doc_length``) (at least 3), and
+    word counts ~ Multinomial(n, θ^T topics).
+
+    Parameters
+    ----------
+    n_docs, n_topics, vocab_size, doc_length : int
+    alpha : float or array_like of shape (n_topics,)
+        Dirichlet parameter of the topic proportions (a float: symmetric).
+    beta : float
+        Dirichlet concentration of the topics.
+    return_proportions : bool
+        Also return the documents' topic proportions.
+    random_state : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    counts : scipy.sparse.csr_array of shape (n_docs, vocab_size)
+    topics : ndarray of shape (n_topics, vocab_size), rows summing to 1
+    alpha : ndarray of shape (n_topics,)
+    proportions : ndarray of shape (n_docs, n_topics)
+        Only with ``return_proportions=True``.
+
+    Examples
+    --------
+    >>> from tensorbook.topics import make_lda_corpus
+    >>> X, topics, alpha = make_lda_corpus(10, 2, 30, 20, random_state=0)
+    >>> X.shape, topics.shape, alpha
+    ((10, 30), (2, 30), array([0.1, 0.1]))
+    """
+    n_docs, k = check_int(n_docs, "n_docs"), check_int(n_topics, "n_topics")
+    vocab, length = check_int(vocab_size, "vocab_size"), check_int(doc_length, "doc_length")
+    alpha = np.broadcast_to(as_float_array(alpha, "alpha"), (k,)).astype(float)
+    if not np.all(alpha > 0):
+        raise ValueError(f"alpha must be > 0, got {alpha}")
+    beta = check_tol(beta, "beta")
+    if beta == 0:
+        raise ValueError("beta must be > 0, got 0")
+    rng = check_random_state(random_state)
+    topics = rng.dirichlet(np.full(vocab, beta), size=k)
+    theta = rng.dirichlet(alpha, size=n_docs)
+    lengths = np.maximum(rng.poisson(length, size=n_docs), 3)
+    rows = []
+    for start in range(0, n_docs, 4096):  # bounded memory: a block of dense word distributions at a time
+        probs = theta[start:start + 4096] @ topics
+        probs /= probs.sum(axis=1, keepdims=True)
+        rows.append(scipy.sparse.csr_array(rng.multinomial(lengths[start:start + 4096], probs)))
+    counts = scipy.sparse.csr_array(scipy.sparse.vstack(rows, format="csr"))
+    return (counts, topics, alpha, theta) if return_proportions else (counts, topics, alpha)
+
+
+def topic_recovery_error(true_topics, estimated_topics):
+    """Mean L1 distance between true and estimated topics, matched one to one (Hungarian algorithm).
+
+    Both are (k, V) arrays of word distributions. 0 is perfect; two
+    distributions with disjoint supports are at distance 2.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tensorbook.topics import topic_recovery_error
+    >>> A = np.array([[0.5, 0.5, 0.0], [0.0, 0.0, 1.0]])
+    >>> float(topic_recovery_error(A, A[::-1]))
+    0.0
+    """
+    a = as_float_array(true_topics, "true_topics", ndim=2)
+    b = as_float_array(estimated_topics, "estimated_topics", ndim=2)
+    if a.shape != b.shape:
+        raise ValueError(f"true_topics and estimated_topics must have the same shape, got {a.shape} and {b.shape}")
+    cost = np.abs(a[:, None, :] - b[None, :, :]).sum(axis=2)
+    rows, cols = linear_sum_assignment(cost)
+    return float(cost[rows, cols].mean())

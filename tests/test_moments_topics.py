@@ -1,0 +1,247 @@
+"""Moment tensors and spectral LDA against explicit dense moments, planted topics and scikit-learn."""
+
+import itertools
+import pickle
+
+import numpy as np
+import pytest
+import scipy.sparse
+
+import tensorbook as tb
+from tensorbook.moments import moment, moment3_ivv, moment3_whitened, third_cumulant
+from tensorbook.topics import SpectralLDA, _whitened_m3, lda_moments, make_lda_corpus, topic_recovery_error
+
+# --------------------------------------------------------------------------
+# moments of data
+# --------------------------------------------------------------------------
+
+
+def test_explicit_moments_match_einsum():
+    X = np.random.default_rng(0).standard_normal((50, 4))
+    np.testing.assert_allclose(moment(X, 1), X.mean(axis=0))
+    np.testing.assert_allclose(moment(X, 2), np.einsum("ni,nj->ij", X, X) / 50)
+    np.testing.assert_allclose(moment(X, 3), np.einsum("ni,nj,nk->ijk", X, X, X) / 50)
+
+
+def test_third_cumulant_is_zero_for_a_gaussian_and_not_for_a_mixture():
+    rng = np.random.default_rng(1)
+    gauss = rng.multivariate_normal([1.0, -2.0], [[2.0, 0.5], [0.5, 1.0]], size=400_000)
+    # the sampling error of a third moment entry is about sqrt(15 sigma^6 / n) ~ 0.02 here
+    assert np.abs(third_cumulant(gauss)).max() < 0.05
+    labels = rng.random(400_000) < 0.2
+    mixture = np.where(labels[:, None], rng.normal(3.0, 1.0, (400_000, 2)), rng.normal(0.0, 1.0, (400_000, 2)))
+    # a 0.2/0.8 mixture of means 3 and 0 has third cumulant p(1-p)(1-2p) * 27 = 2.592 per axis
+    np.testing.assert_allclose(third_cumulant(mixture)[0, 0, 0], 0.2 * 0.8 * 0.6 * 27, rtol=0.05)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_implicit_third_moments_equal_the_dense_ones(sparse):
+    rng = np.random.default_rng(2)
+    X = rng.poisson(0.7, size=(80, 7)).astype(float)
+    W, v = rng.standard_normal((7, 3)), rng.standard_normal((4, 7))
+    dense = moment(X, 3)
+    data = scipy.sparse.csr_array(X) if sparse else X
+    np.testing.assert_allclose(moment3_whitened(data, W, batch_size=13), np.einsum("abc,ai,bj,ck->ijk", dense, W, W, W))
+    np.testing.assert_allclose(moment3_ivv(data, v), tb.tensor_ivv(dense, v))
+    np.testing.assert_allclose(moment3_ivv(data, v[0]), tb.tensor_ivv(dense, v[0]))
+
+
+def test_moment_errors_are_named():
+    with pytest.raises(ValueError, match=r"has 1,000,000,000 entries .* use the implicit"):
+        moment(np.ones((2, 1000)), 3)
+    with pytest.raises(ValueError, match="order must be 1, 2 or 3, got 4"):
+        moment(np.ones((2, 3)), 4)
+    with pytest.raises(ValueError, match="X must contain only finite values"):
+        moment(np.array([[1.0, np.nan]]), 2)
+    with pytest.raises(ValueError, match=r"W must have 3 rows \(the dimension of the data\), got shape \(2, 2\)"):
+        moment3_whitened(np.ones((4, 3)), np.ones((2, 2)))
+
+
+# --------------------------------------------------------------------------
+# LDA moments: implicit against an explicit, per-document computation
+# --------------------------------------------------------------------------
+
+
+def _dense_lda_moments(counts, alpha0):
+    """M1, M2, M3 of Anandkumar et al. (Theorem 3.5) built densely, document by document."""
+    counts = np.asarray(counts, dtype=float)
+    docs = [c for c in counts if c.sum() >= 3]
+    V = counts.shape[1]
+    e1, e2, e3 = np.zeros(V), np.zeros((V, V)), np.zeros((V, V, V))
+    eye = np.eye(V)
+    for c in docs:
+        n = c.sum()
+        e1 += c / n
+        e2 += (np.outer(c, c) - np.diag(c)) / (n * (n - 1))
+        cube = np.einsum("i,j,k->ijk", c, c, c)
+        for i in range(V):
+            cube -= c[i] * (np.einsum("i,j,k->ijk", eye[i], eye[i], c) + np.einsum("i,j,k->ijk", eye[i], c, eye[i])
+                            + np.einsum("i,j,k->ijk", c, eye[i], eye[i]))
+            cube[i, i, i] += 2 * c[i]
+        e3 += cube / (n * (n - 1) * (n - 2))
+    D = len(docs)
+    m1, e2, e3 = e1 / D, e2 / D, e3 / D
+    m2 = e2 - alpha0 / (alpha0 + 1) * np.outer(m1, m1)
+    pair = np.einsum("ij,k->ijk", e2, m1)
+    m3 = (e3 - alpha0 / (alpha0 + 2) * (pair + pair.transpose(0, 2, 1) + pair.transpose(2, 0, 1))
+          + 2 * alpha0**2 / ((alpha0 + 1) * (alpha0 + 2)) * np.einsum("i,j,k->ijk", m1, m1, m1))
+    return m1, m2, m3
+
+
+def test_implicit_lda_moments_equal_the_explicit_ones():
+    X, _, _ = make_lda_corpus(60, 3, 8, 6, alpha=0.3, random_state=0)
+    X = X.toarray()
+    X[0] = 0
+    X[0, 0] = 2  # a document of 2 words: left out of the moments
+    m1, m2, m3 = _dense_lda_moments(X, alpha0=0.9)
+    moments = lda_moments(X, alpha0=0.9)
+    assert moments["n_dropped"] == 1
+    np.testing.assert_allclose(moments["m1"], m1)
+    Q = np.random.default_rng(3).standard_normal((8, 4))
+    np.testing.assert_allclose(moments["m2_apply"](Q), m2 @ Q, atol=1e-14)
+    W = np.random.default_rng(4).standard_normal((8, 3))
+    np.testing.assert_allclose(_whitened_m3(moments, W, 0.9), np.einsum("abc,ai,bj,ck->ijk", m3, W, W, W),
+                               atol=1e-12)
+
+
+def test_population_moments_have_the_theorem_3_5_form():
+    # with many long documents the empirical M2 tends to sum_i alpha_i / (alpha0 (alpha0+1)) mu_i mu_i^T
+    X, topics, alpha = make_lda_corpus(40_000, 2, 6, 30, alpha=[0.3, 0.5], beta=1.0, random_state=1)
+    a0 = alpha.sum()
+    moments = lda_moments(X, alpha0=a0)
+    m2 = moments["m2_apply"](np.eye(6))
+    expected = sum(alpha[i] / (a0 * (a0 + 1)) * np.outer(topics[i], topics[i]) for i in range(2))
+    assert np.abs(m2 - expected).max() < 0.05 * np.abs(expected).max()
+
+
+# --------------------------------------------------------------------------
+# SpectralLDA: planted topics, scikit-learn conventions, bad input
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return make_lda_corpus(20_000, 5, 500, 100, alpha=0.1, random_state=0)
+
+
+def test_spectral_lda_recovers_planted_topics(corpus):
+    X, topics, alpha = corpus
+    lda = SpectralLDA(5, alpha0=float(alpha.sum()), random_state=0).fit(X)
+    np.testing.assert_allclose(lda.components_.sum(axis=1), 1.0)
+    assert np.all(lda.components_ >= 0)
+    error = topic_recovery_error(topics, lda.components_)
+    # Random Dirichlet(0.1) topics are at mean L1 about 1.7 from the truth and the uniform
+    # distribution about 1.5 ("chance"); the estimation error of the moments with D = 20,000
+    # documents of 100 words gives about 0.02 here. 0.1 leaves a factor 5 for other seeds.
+    assert error < 0.1
+    chance = topic_recovery_error(topics, np.full_like(topics, 1 / topics.shape[1]))
+    assert chance > 1.0
+    np.testing.assert_allclose(np.sort(lda.alpha_), np.sort(alpha), rtol=0.2)
+
+
+def test_transform_gives_proportions_that_track_the_truth():
+    X, topics, alpha, true_theta = make_lda_corpus(20_000, 5, 500, 100, alpha=0.1, return_proportions=True,
+                                                   random_state=0)
+    lda = SpectralLDA(5, alpha0=float(alpha.sum()), random_state=0).fit(X)
+    theta = lda.transform(X[:300])
+    np.testing.assert_allclose(theta.sum(axis=1), 1.0)
+    assert np.all(theta >= 0)
+    # match estimated topics to true ones, then compare the proportions of the first 300 documents
+    from scipy.optimize import linear_sum_assignment
+
+    cost = np.abs(topics[:, None, :] - lda.components_[None, :, :]).sum(axis=2)
+    _, match = linear_sum_assignment(cost)
+    estimated = theta[:, match]  # column i: the estimate of true topic i
+    # mean L1 between true and estimated proportions, against 2 for the worst and ~1.3 for uniform
+    error = np.abs(estimated - true_theta[:300]).sum(axis=1).mean()
+    uniform = np.abs(1 / 5 - true_theta[:300]).sum(axis=1).mean()
+    assert error < 0.25 * uniform, (error, uniform)
+
+
+def test_spectral_lda_in_a_pipeline_with_count_vectorizer():
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.pipeline import make_pipeline
+
+    rng = np.random.default_rng(5)
+    sport = ["ball", "goal", "team", "match", "score", "coach"]
+    food = ["bread", "cheese", "wine", "soup", "salad", "pasta"]
+    docs = [" ".join(rng.choice(sport if i % 2 else food, size=30)) for i in range(400)]
+    pipe = make_pipeline(CountVectorizer(), SpectralLDA(2, alpha0=0.2, random_state=0))
+    theta = pipe.fit_transform(docs)
+    assert theta.shape == (400, 2)
+    vocab = pipe[0].get_feature_names_out()
+    tops = [set(vocab[np.argsort(row)[::-1][:6]]) for row in pipe[1].components_]
+    assert sorted(map(sorted, tops)) == sorted([sorted(sport), sorted(food)])
+
+
+def test_estimator_conventions_with_integer_counts(corpus):
+    from sklearn.base import clone
+
+    X, _, _ = corpus
+    X = X[:2000]
+    lda = SpectralLDA(5, alpha0=0.5, random_state=0)
+    assert lda.fit(X) is lda
+    again = clone(lda).fit(X)
+    np.testing.assert_allclose(again.components_, lda.components_)  # same seed, same result
+    restored = pickle.loads(pickle.dumps(lda))
+    np.testing.assert_allclose(restored.transform(X[:5]), lda.transform(X[:5]))
+    assert lda.get_params()["n_components"] == 5 and lda.set_params(alpha0=0.7).alpha0 == 0.7
+    assert lda.n_features_in_ == 500
+    np.testing.assert_allclose(lda.fit_transform(X[:50]).sum(axis=1), 1.0)
+
+
+def test_scikit_learn_estimator_checks():
+    """Every applicable check passes. The others feed continuous random data, which this count
+    model rejects by design (the moments are unbiased only for integer word counts)."""
+    from sklearn.utils.estimator_checks import check_estimator
+
+    results = check_estimator(SpectralLDA(2, random_state=0), on_fail=None)
+    passed = [r["check_name"] for r in results if r["status"] == "passed"]
+    failed = [(r["check_name"], f"{r['exception']} (cause: {r['exception'].__cause__})")
+              for r in results if r["status"] == "failed"]
+    not_applicable = [name for name, message in failed if "integer word counts" in message]
+    assert [f for f in failed if f[0] not in not_applicable] == [], failed
+    assert len(passed) >= 15
+    for name in ("check_estimators_empty_data_messages", "check_positive_only_tag_during_fit",
+                 "check_complex_data", "check_no_attributes_set_in_init", "check_parameters_default_constructible"):
+        assert name in passed
+
+
+@pytest.mark.parametrize(
+    "X, kwargs, match",
+    [
+        (np.array([[1, -2, 3]]), {}, "Negative values in data"),
+        (np.array([[1.5, 2.0, 3.0]]), {}, "X must contain integer word counts, got non-integer values"),
+        (np.array([[1.0, np.nan, 3.0]]), {}, "Input X contains NaN"),
+        (np.zeros((0, 3)), {}, "0 sample"),
+        (np.array([[1, 1, 0], [0, 1, 0]]), {}, "X must hold at least one document with 3 or more words"),
+        (np.ones((5, 3)) * 2, {"n_components": 4}, "n_components must be at most the vocabulary size 3, got 4"),
+        (np.ones((5, 3)) * 2, {"alpha0": 0}, "alpha0 must be a number > 0, got 0"),
+        (np.ones((5, 3)) * 2, {"n_components": 0}, "n_components must be an integer >= 1, got 0"),
+    ],
+)
+def test_bad_input_is_rejected_clearly(X, kwargs, match):
+    params = {"n_components": 2} | kwargs
+    with pytest.raises(ValueError, match=match):
+        SpectralLDA(**params).fit(X)
+
+
+def test_short_documents_are_left_out_with_a_warning():
+    X, _, _ = make_lda_corpus(500, 2, 30, 40, random_state=2)
+    X = X.toarray()
+    X[:3] = 0
+    X[:3, 0] = 2
+    with pytest.warns(UserWarning, match=r"3 document\(s\) with fewer than 3 words were left out"):
+        lda = SpectralLDA(2, alpha0=0.2, random_state=0).fit(X)
+    assert lda.n_documents_dropped_ == 3
+    np.testing.assert_allclose(lda.transform(X[:3]).sum(axis=1), 1.0)  # still transformed
+
+
+def test_recovery_error_is_a_matched_mean_l1():
+    A = np.array([[0.5, 0.5, 0.0], [0.0, 0.0, 1.0]])
+    B = np.array([[0.0, 0.1, 0.9], [0.6, 0.4, 0.0]])
+    # matched: A0 <-> B1 (0.2), A1 <-> B0 (0.2); by brute force over permutations as well
+    best = min(np.mean([np.abs(A[i] - B[p[i]]).sum() for i in range(2)]) for p in itertools.permutations(range(2)))
+    assert topic_recovery_error(A, B) == pytest.approx(best) == pytest.approx(0.2)
+    with pytest.raises(ValueError, match="true_topics and estimated_topics must have the same shape"):
+        topic_recovery_error(A, B[:1])
