@@ -15,7 +15,7 @@ import numpy as np
 
 from ._validation import check_shape
 
-__all__ = ["load_photo", "load_video", "vqa_example", "QUESTION_VOCABULARY"]
+__all__ = ["load_photo", "load_video", "vqa_example", "load_reuters", "QUESTION_VOCABULARY"]
 
 
 def load_photo():
@@ -125,4 +125,36 @@ def vqa_example(question="what colour is the jacket", grid=4):
         "image_features": cells.reshape(-1),
         "question_features": q,
         "question": question,
+    }
+
+
+def load_reuters():
+    """A small real corpus: 395 Reuters news stories as word counts over a 4,258-word vocabulary.
+
+    The counts, vocabulary and titles ship with the ``lda`` package (Allen
+    Riddell et al., MPL 2.0; ``lda.datasets.load_reuters``), a subset of the
+    Reuters news collection (August 1996, stop words removed) used there to
+    test LDA. Nothing is downloaded.
+
+    Returns
+    -------
+    dict
+        ``counts`` (scipy.sparse.csr_array, documents x words, int64),
+        ``vocabulary`` (tuple of str) and ``titles`` (tuple of str).
+
+    Examples
+    --------
+    >>> from tensorbook.datasets import load_reuters
+    >>> corpus = load_reuters()
+    >>> corpus["counts"].shape, len(corpus["vocabulary"]), corpus["titles"][0][:30]
+    ((395, 4258), 4258, '0 UK: Prince Charles spearhead')
+    """
+    import lda.datasets
+    import scipy.sparse
+
+    counts = scipy.sparse.csr_array(np.asarray(lda.datasets.load_reuters(), dtype=np.int64))
+    return {
+        "counts": counts,
+        "vocabulary": tuple(lda.datasets.load_reuters_vocab()),
+        "titles": tuple(lda.datasets.load_reuters_titles()),
     }

@@ -28,7 +28,7 @@ from ._validation import as_float_array, check_int, check_random_state, check_to
 from .decomposition import symmetric_power_method
 from .moments import _sum_of_cubes
 
-__all__ = ["SpectralLDA", "make_lda_corpus", "topic_recovery_error", "lda_moments"]
+__all__ = ["SpectralLDA", "make_lda_corpus", "topic_recovery_error", "topic_coherence", "lda_moments"]
 
 
 # --------------------------------------------------------------------------
@@ -367,3 +367,50 @@ def topic_recovery_error(true_topics, estimated_topics):
     cost = np.abs(a[:, None, :] - b[None, :, :]).sum(axis=2)
     rows, cols = linear_sum_assignment(cost)
     return float(cost[rows, cols].mean())
+
+
+def topic_coherence(topics, X, n_top_words=10):
+    r"""UMass coherence of each topic's top words, computed from the corpus ``X`` (Mimno et al. 2011).
+
+    For the top words :math:`w_1, \dots, w_N` of a topic (by probability),
+    :math:`C = \sum_{m=2}^{N} \sum_{l<m} \log \frac{D(w_m, w_l) + 1}{D(w_l)}`,
+    with :math:`D(w)` the number of documents containing :math:`w` and
+    :math:`D(w, w')` the number containing both. Higher (closer to 0) is
+    more coherent: the top words tend to appear together.
+
+    Parameters
+    ----------
+    topics : array_like of shape (k, V)
+    X : array_like or sparse matrix of shape (documents, V)
+    n_top_words : int
+
+    Returns
+    -------
+    ndarray of shape (k,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tensorbook.topics import topic_coherence
+    >>> X = np.array([[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 1, 1], [1, 0, 0, 1]])
+    >>> topics = np.array([[0.6, 0.4, 0.0, 0.0], [0.6, 0.0, 0.4, 0.0]])
+    >>> np.round(topic_coherence(topics, X, n_top_words=2), 3)  # words 0, 1 co-occur; 0, 2 never
+    array([ 0.   , -1.099])
+    """
+    counts, _, _ = _counts(X, min_words=0)
+    topics = as_float_array(topics, "topics", ndim=2)
+    if topics.shape[1] != counts.shape[1]:
+        raise ValueError(f"topics must have {counts.shape[1]} columns (the vocabulary of X), got {topics.shape[1]}")
+    n = check_int(n_top_words, "n_top_words")
+    present = (counts > 0).astype(np.float64)
+    scores = []
+    for row in topics:
+        top = np.argsort(row)[::-1][:n]
+        occurrences = present[:, top]
+        together = np.asarray((occurrences.T @ occurrences).todense())  # D(w, w') and, on the diagonal, D(w)
+        score = 0.0
+        for m in range(1, len(top)):
+            for l in range(m):
+                score += math.log((together[m, l] + 1) / max(together[l, l], 1))
+        scores.append(score)
+    return np.array(scores)

@@ -245,3 +245,36 @@ def test_recovery_error_is_a_matched_mean_l1():
     assert topic_recovery_error(A, B) == pytest.approx(best) == pytest.approx(0.2)
     with pytest.raises(ValueError, match="true_topics and estimated_topics must have the same shape"):
         topic_recovery_error(A, B[:1])
+
+
+def test_topic_coherence_against_a_hand_count():
+    from tensorbook.topics import topic_coherence
+
+    rng = np.random.default_rng(7)
+    X = (rng.random((60, 12)) < 0.3).astype(int) * rng.integers(1, 4, size=(60, 12))
+    topics = rng.dirichlet(np.ones(12), size=3)
+    present = X > 0
+    expected = []
+    for row in topics:
+        top = np.argsort(row)[::-1][:5]
+        score = 0.0
+        for m in range(1, 5):
+            for l in range(m):
+                both = np.sum(present[:, top[m]] & present[:, top[l]])
+                score += np.log((both + 1) / np.sum(present[:, top[l]]))
+        expected.append(score)
+    np.testing.assert_allclose(topic_coherence(topics, X, n_top_words=5), expected)
+
+
+def test_reuters_corpus_loads_offline_and_gives_coherent_spectral_topics():
+    from tensorbook.datasets import load_reuters
+    from tensorbook.topics import topic_coherence
+
+    corpus = load_reuters()
+    X = corpus["counts"]
+    assert X.shape == (395, 4258) and len(corpus["vocabulary"]) == 4258 and len(corpus["titles"]) == 395
+    lda = SpectralLDA(10, alpha0=1.0, random_state=0).fit(X)
+    ours = topic_coherence(lda.components_, X).mean()
+    # random "topics" put unrelated words together: their UMass coherence is far lower
+    random_topics = np.random.default_rng(0).dirichlet(np.full(4258, 0.05), size=10)
+    assert ours > topic_coherence(random_topics, X).mean() + 5
