@@ -143,3 +143,79 @@ def mttkrp_last(x, left, prev, parts):
         for r in range(rank):
             for i in range(n_i):
                 parts[blk, r, i] = acc[r, i]
+
+
+@njit(cache=True)
+def _digamma(x):
+    """psi(x) for x > 0: shift to x >= 10 by psi(x) = psi(x + 1) - 1/x, then the asymptotic series."""
+    result = 0.0
+    while x < 10.0:
+        result -= 1.0 / x
+        x += 1.0
+    inv = 1.0 / x
+    inv2 = inv * inv
+    series = inv2 * (1.0 / 12 - inv2 * (1.0 / 120 - inv2 * (1.0 / 252 - inv2 * (1.0 / 240 - inv2 / 132))))
+    return result + np.log(x) - 0.5 * inv - series
+
+
+@njit(cache=True, parallel=True)
+def lda_e_step(indptr, indices, counts, beta, alpha, gamma, sstats, n_inner, tol):
+    """Variational E-step of LDA for every document, in parallel over blocks of documents.
+
+    Documents are CSR rows (``indptr``, ``indices``, ``counts``); ``beta`` is
+    (K, V) topic-word probabilities, ``alpha`` (K,) the Dirichlet prior.
+    Updates ``gamma`` (D, K), the variational Dirichlet parameters, in place
+    (iterating ``gamma_dk = alpha_k + sum_v c_dv phi_dvk`` with
+    ``phi_dvk ∝ beta_kv exp(E[log theta_dk])`` at most ``n_inner`` times, or
+    until the mean change is below ``tol``), and writes each block's
+    sufficient statistics ``sum_d c_dv phi_dvk`` into ``sstats[block]``.
+    """
+    n_docs = indptr.shape[0] - 1
+    n_blocks, n_topics = sstats.shape[0], sstats.shape[1]
+    size = (n_docs + n_blocks - 1) // n_blocks
+    for blk in prange(n_blocks):
+        stats = sstats[blk]
+        stats[:] = 0.0
+        expected = np.empty(n_topics)
+        new = np.empty(n_topics)
+        for d in range(blk * size, min((blk + 1) * size, n_docs)):
+            start, end = indptr[d], indptr[d + 1]
+            g = gamma[d]
+            for _ in range(n_inner + 1):
+                total = 0.0
+                for k in range(n_topics):
+                    total += g[k]
+                shift = _digamma(total)
+                for k in range(n_topics):
+                    expected[k] = np.exp(_digamma(g[k]) - shift)
+                for k in range(n_topics):
+                    new[k] = 0.0
+                for j in range(start, end):
+                    v = indices[j]
+                    norm = 1e-100
+                    for k in range(n_topics):
+                        norm += expected[k] * beta[k, v]
+                    weight = counts[j] / norm
+                    for k in range(n_topics):
+                        new[k] += weight * beta[k, v]
+                change = 0.0
+                for k in range(n_topics):
+                    value = alpha[k] + expected[k] * new[k]
+                    change += abs(value - g[k])
+                    g[k] = value
+                if change / n_topics < tol:
+                    break
+            total = 0.0  # statistics with the final E[log theta]
+            for k in range(n_topics):
+                total += g[k]
+            shift = _digamma(total)
+            for k in range(n_topics):
+                expected[k] = np.exp(_digamma(g[k]) - shift)
+            for j in range(start, end):
+                v = indices[j]
+                norm = 1e-100
+                for k in range(n_topics):
+                    norm += expected[k] * beta[k, v]
+                weight = counts[j] / norm
+                for k in range(n_topics):
+                    stats[k, v] += weight * expected[k] * beta[k, v]

@@ -169,6 +169,11 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
         Extra directions in the randomised eigensolver.
     n_power_iter : int, default 2
         Power iterations of the randomised eigensolver (at least one matters).
+    refine_iter : int, default 0
+        Variational EM iterations (Blei, Ng & Jordan's mean-field updates,
+        a parallel Numba kernel) started from the spectral estimate, with
+        the Dirichlet prior held at ``alpha_``. 0 keeps the pure spectral
+        estimate.
     transform_iter : int, default 100
         Fixed-point iterations of ``transform``.
     random_state : None, int or numpy.random.Generator
@@ -194,8 +199,9 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
     """
 
     def __init__(self, n_components, *, alpha0=1.0, n_restarts=10, n_iter=100, oversample=10,
-                 n_power_iter=2, transform_iter=100, random_state=None):
+                 n_power_iter=2, refine_iter=0, transform_iter=100, random_state=None):
         self.n_components = n_components
+        self.refine_iter = refine_iter
         self.alpha0 = alpha0
         self.n_restarts = n_restarts
         self.n_iter = n_iter
@@ -250,6 +256,9 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
         topics[:, sums == 0] = 1.0 / vocab
         self.components_ = (topics / topics.sum(axis=0)).T
         self.alpha_ = 4 * alpha0 * (alpha0 + 1) / ((alpha0 + 2) ** 2 * lambdas**2)
+        refine_iter = check_int(self.refine_iter, "refine_iter", minimum=0)
+        if refine_iter:
+            self.components_ = _variational_em(moments["counts"], self.components_, self.alpha_, refine_iter)
         self.eigenvalues_ = values
         self.n_documents_dropped_ = moments["n_dropped"]
         self.n_features_in_ = vocab
@@ -283,6 +292,26 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
         empty = lengths == 0
         theta[empty] = 1.0 / k
         return theta
+
+
+def _variational_em(counts, topics, alpha, n_iter, *, smoothing=1e-6, n_inner=50, tol=1e-3):
+    """``n_iter`` variational EM iterations for the topics, started from ``topics``, prior ``alpha`` fixed."""
+    from numba import get_num_threads
+
+    from ._kernels import lda_e_step
+
+    beta = np.maximum(topics, smoothing)
+    beta /= beta.sum(axis=1, keepdims=True)
+    lengths = np.asarray(counts.sum(axis=1)).ravel()
+    gamma = alpha[None, :] + (lengths / len(alpha))[:, None]
+    parts = np.empty((max(1, min(get_num_threads(), counts.shape[0])), *beta.shape))
+    indptr, indices = counts.indptr.astype(np.int64), counts.indices.astype(np.int64)
+    data = counts.data.astype(np.float64)
+    for _ in range(n_iter):
+        lda_e_step(indptr, indices, data, beta, alpha, gamma, parts, n_inner, tol)
+        beta = parts.sum(axis=0) + smoothing  # M-step: expected counts, lightly smoothed
+        beta /= beta.sum(axis=1, keepdims=True)
+    return beta
 
 
 # --------------------------------------------------------------------------

@@ -278,3 +278,56 @@ def test_reuters_corpus_loads_offline_and_gives_coherent_spectral_topics():
     # random "topics" put unrelated words together: their UMass coherence is far lower
     random_topics = np.random.default_rng(0).dirichlet(np.full(4258, 0.05), size=10)
     assert ours > topic_coherence(random_topics, X).mean() + 5
+
+
+# --------------------------------------------------------------------------
+# variational EM refinement
+# --------------------------------------------------------------------------
+
+
+def test_digamma_kernel_matches_scipy():
+    from scipy.special import digamma
+
+    from tensorbook._kernels import _digamma
+
+    xs = np.logspace(-3, 4, 300)
+    np.testing.assert_allclose([_digamma(x) for x in xs], digamma(xs), rtol=1e-12, atol=1e-12)
+
+
+def test_e_step_kernel_matches_a_numpy_reference():
+    from scipy.special import digamma
+
+    from tensorbook._kernels import lda_e_step
+
+    X, topics, alpha = make_lda_corpus(40, 3, 15, 12, alpha=0.3, random_state=3)
+    beta = np.random.default_rng(0).dirichlet(np.ones(15), size=3)
+    gamma = alpha[None, :] + np.asarray(X.sum(axis=1)).reshape(-1, 1) / 3
+    ref_gamma, ref_stats = gamma.copy(), np.zeros_like(beta)
+    dense = X.toarray().astype(float)
+    for d, c in enumerate(dense):  # the mean-field updates of Blei, Ng & Jordan, one document at a time
+        g = ref_gamma[d]
+        for _ in range(21):
+            e = np.exp(digamma(g) - digamma(g.sum()))
+            phi = e[:, None] * beta  # (K, V), unnormalised
+            new = alpha + e * (beta * (c / phi.sum(axis=0))).sum(axis=1)
+            change = np.abs(new - g).mean()
+            g[:] = new
+            if change < 1e-12:
+                break
+        e = np.exp(digamma(g) - digamma(g.sum()))
+        phi = e[:, None] * beta
+        ref_stats += phi * (c / phi.sum(axis=0))
+    parts = np.empty((2, *beta.shape))
+    lda_e_step(X.indptr.astype(np.int64), X.indices.astype(np.int64), X.data.astype(float), beta, alpha,
+               gamma, parts, 20, 1e-12)
+    np.testing.assert_allclose(gamma, ref_gamma, rtol=1e-10)
+    np.testing.assert_allclose(parts.sum(axis=0), ref_stats, rtol=1e-10, atol=1e-12)
+
+
+def test_refinement_improves_the_spectral_topics():
+    X, topics, alpha = make_lda_corpus(5000, 10, 1000, 100, alpha=0.1, random_state=0)
+    spectral = SpectralLDA(10, alpha0=1.0, random_state=0).fit(X)
+    refined = SpectralLDA(10, alpha0=1.0, random_state=0, refine_iter=5).fit(X)
+    np.testing.assert_allclose(refined.components_.sum(axis=1), 1.0)
+    before, after = topic_recovery_error(topics, spectral.components_), topic_recovery_error(topics, refined.components_)
+    assert after < 0.9 * before, (before, after)  # measured: 0.103 -> 0.075
