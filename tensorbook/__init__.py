@@ -56,6 +56,7 @@ _LAZY_NAMES = {
     "SpectralLDA": "topics",
     "make_lda_corpus": "topics",
     "topic_recovery_error": "topics",
+    "topic_coherence": "topics",
 }
 
 
