@@ -16,13 +16,19 @@ import numpy as np
 
 from ._validation import as_float_array, check_finite, check_int
 
-__all__ = ["moment", "third_cumulant", "moment3_whitened", "moment3_ivv"]
+__all__ = ["moment", "third_cumulant", "moment3_whitened", "moment3_ivv", "MAX_DENSE_ENTRIES"]
 
 #: Largest dense moment tensor the explicit functions build (entries).
 MAX_DENSE_ENTRIES = 10**8
 
 
+#: Bytes of the (batch, k, k) working array of the batched third-moment sums.
+BATCH_BYTES = 32 << 20
+
+
 def _data(X, name="X"):
+    if hasattr(X, "toarray"):  # sparse: the explicit moments are for small d, so densify
+        X = X.toarray()
     x = as_float_array(X, name, ndim=2)
     if x.shape[0] == 0:
         raise ValueError(f"{name} must hold at least one data point (row), got shape {x.shape}")
@@ -70,8 +76,7 @@ def moment(X, order):
         return x.mean(axis=0)
     if order == 2:
         return x.T @ x / n
-    pairs = (x[:, :, None] * x[:, None, :]).reshape(n, d * d)
-    return (pairs.T @ x).reshape(d, d, d) / n
+    return _sum_of_cubes(x, np.full(n, 1.0 / n))
 
 
 def third_cumulant(X):
@@ -80,6 +85,14 @@ def third_cumulant(X):
     For a Gaussian it is zero: a Gaussian is described by its mean and
     covariance alone. A mixture, a skewed or a latent-variable model has a
     nonzero third cumulant, which holds what the covariance misses.
+
+    Parameters
+    ----------
+    X : array_like of shape (n, d)
+
+    Returns
+    -------
+    numpy.ndarray of shape (d, d, d)
 
     Examples
     --------
@@ -93,18 +106,20 @@ def third_cumulant(X):
     return moment(x - x.mean(axis=0), 3)
 
 
-def moment3_whitened(X, W, *, batch_size=65536):
+def moment3_whitened(X, W, *, batch_size=None):
     r"""The :math:`k \times k \times k` tensor :math:`M_3(W, W, W) = \frac1n \sum_j (W^\top x_j)^{\otimes 3}`, never forming :math:`M_3`.
 
     Projects the data first, :math:`Y = X W` (n x k), then sums the cubes of
     its rows as a matrix product over batches of rows: memory
-    :math:`O(\text{batch} \cdot k^2)`, work :math:`O(n d k + n k^3)`.
+    :math:`O(\text{batch} \cdot k^2)` (about 32 MB by default, whatever k),
+    work :math:`O(n d k + n k^3)`.
 
     Parameters
     ----------
     X : array_like or scipy.sparse matrix of shape (n, d)
     W : array_like of shape (d, k)
-    batch_size : int
+    batch_size : int, optional
+        Rows per batch (default: as many as fit in 32 MB of working memory).
 
     Examples
     --------
@@ -125,9 +140,11 @@ def moment3_whitened(X, W, *, batch_size=65536):
     return _sum_of_cubes(y, np.full(y.shape[0], 1.0 / y.shape[0]), batch_size)
 
 
-def _sum_of_cubes(y, weights, batch_size=65536):
+def _sum_of_cubes(y, weights, batch_size=None):
     """``sum_j weights[j] y_j (x) y_j (x) y_j`` for the rows y_j of ``y``, batch by batch."""
     n, k = y.shape
+    if batch_size is None:
+        batch_size = max(1, BATCH_BYTES // (8 * k * k))
     out = np.zeros((k * k, k))
     for lo in range(0, n, batch_size):
         block = y[lo:lo + batch_size]

@@ -109,7 +109,7 @@ def _top_eigenpairs(apply, dim, k, *, oversample, n_power_iter, rng):
     return values[order], q @ vectors[:, order]
 
 
-def _whitened_m3(moments, whitener, alpha0, batch_size=65536):
+def _whitened_m3(moments, whitener, alpha0, batch_size=None):
     """M3(W, W, W) (k x k x k) from the documents' projections, by the implicit formula."""
     counts, w2, w3, m1, s2 = (moments[key] for key in ("counts", "w2", "w3", "m1", "s2"))
     n_docs = counts.shape[0]
