@@ -125,6 +125,127 @@ def _power_fixed_point():
     return V[:, int(np.argmax(lam * np.abs(V.T @ theta0)))]
 
 
+def chapter4_data():
+    """The seeded data of chapter 4's exercise 4.3 (the chapter builds the same ones).
+
+    Returns the sparse (1000, 2000) count matrix ``X`` and the vector ``v``.
+    """
+    import scipy.sparse
+
+    X = scipy.sparse.random(1_000, 2_000, density=0.01, format="csr", rng=8)
+    X.data = np.ceil(3 * X.data)
+    v = np.random.default_rng(9).standard_normal(2_000)
+    return X, v
+
+
+def _symmetric_distinct_entries():
+    # one distinct entry per multiset {a, b, c}: enumerate them
+    import itertools
+
+    return sum(1 for _ in itertools.combinations_with_replacement(range(50), 3))
+
+
+def _mixture_third_cumulant():
+    # integrate (x - m)^3 against the mixture density numerically
+    from scipy import integrate, stats
+
+    parts = [(0.3, -1.0, 0.5), (0.7, 2.0, 1.0)]
+
+    def density(x):
+        return sum(w * stats.norm.pdf(x, mu, s) for w, mu, s in parts)
+
+    m = integrate.quad(lambda x: x * density(x), -np.inf, np.inf, epsabs=1e-13, epsrel=1e-12)[0]
+    return integrate.quad(lambda x: (x - m) ** 3 * density(x), -np.inf, np.inf, epsabs=1e-13, epsrel=1e-12)[0]
+
+
+def _moment3_ivv_by_document():
+    # M3(I, v, v) = (1/n) sum_j x_j (x_j . v)^2, accumulated one sparse row (document) at a time
+    X, v = chapter4_data()
+    total = np.zeros(X.shape[1])
+    for j in range(X.shape[0]):
+        lo, hi = X.indptr[j], X.indptr[j + 1]
+        cols, vals = X.indices[lo:hi], X.data[lo:hi]
+        total[cols] += vals * float(vals @ v[cols]) ** 2
+    return total / X.shape[0]
+
+
+def _dense_m3_memory():
+    d, itemsize = 5_000, np.dtype(np.float64).itemsize
+    largest = 1
+    while itemsize * (largest + 1) ** 3 <= 16 * 10**9:  # count up: no cube roots
+        largest += 1
+    return np.array([itemsize * d**3 / 10**9, largest], dtype=float)
+
+
+def chapter5_data():
+    """The data of chapter 5's exercises (the chapter types in the same numbers).
+
+    Returns the tiny corpus ``tiny`` (3 documents x 4 words) with its
+    ``alpha0``, and the power-method weights ``lam_found`` (of a 3-topic
+    model fit with alpha0 = 1).
+    """
+    tiny = np.array([[2, 1, 0, 1], [0, 3, 1, 0], [1, 1, 1, 2]])
+    return tiny, 0.5, np.array([2.98, 1.72, 1.22])
+
+
+#: The spectral model of the Reuters stories that chapter 5 fits (exercise 5.4).
+CHAPTER5_REUTERS_FIT = {"n_components": 10, "alpha0": 1.0, "random_state": 0}
+
+
+def _m2_by_word_positions():
+    # expand every document into its word tokens and count the ordered pairs of distinct positions
+    tiny, alpha0, _ = chapter5_data()
+    vocab = tiny.shape[1]
+    pair_sum, mean_sum = np.zeros((vocab, vocab)), np.zeros(vocab)
+    for doc in tiny:
+        tokens = [w for w in range(vocab) for _ in range(int(doc[w]))]
+        n = len(tokens)
+        pairs = np.zeros((vocab, vocab))
+        for p in range(n):
+            mean_sum[tokens[p]] += 1.0 / n
+            for q in range(n):
+                if p != q:
+                    pairs[tokens[p], tokens[q]] += 1.0
+        pair_sum += pairs / (n * (n - 1))
+    n_docs = tiny.shape[0]
+    m1 = mean_sum / n_docs
+    return pair_sum / n_docs - alpha0 / (alpha0 + 1) * m1[:, None] * m1[None, :]
+
+
+def _alpha_from_weights():
+    # solve lambda(alpha) = 2 / (alpha0 + 2) * sqrt(alpha0 (alpha0 + 1) / alpha) for alpha, one root at a time
+    from scipy.optimize import brentq
+
+    _, _, lam_found = chapter5_data()
+    alpha0 = 1.0
+
+    def weight(a):
+        return 2.0 / (alpha0 + 2.0) * np.sqrt(alpha0 * (alpha0 + 1.0) / a)
+
+    return np.array([brentq(lambda a, lam=lam: weight(a) - lam, 1e-8, 1e4, xtol=1e-14, rtol=1e-14)
+                     for lam in lam_found])
+
+
+def _reuters_entries():
+    import lda.datasets
+
+    vocab = len(lda.datasets.load_reuters_vocab())
+    return np.array([vocab, 10]) ** 3
+
+
+def _reuters_pope_topic():
+    from .datasets import load_reuters
+    from .topics import SpectralLDA
+
+    corpus = load_reuters()
+    model = SpectralLDA(**CHAPTER5_REUTERS_FIT).fit(corpus["counts"])
+    pope = corpus["vocabulary"].index("pope")
+    winners = np.flatnonzero(model.components_.argmax(axis=1) == pope)
+    if winners.size != 1:
+        raise RuntimeError(f"expected exactly one topic whose top word is 'pope', got {winners.size}")
+    return int(winners[0])
+
+
 EXERCISES = {
     e.number: e
     for e in [
@@ -196,6 +317,53 @@ EXERCISES = {
             hint="Iterate from theta0 until theta stops moving. Which component wins is decided by "
                  "lambda_i |<theta0, v_i>| (equation ch3-power-coordinates), not by lambda_i alone.",
             rtol=1e-8, atol=1e-10,
+        ),
+        Exercise(
+            "4.1", "the distinct entries of a symmetric tensor", _symmetric_distinct_entries,
+            hint="A symmetric entry depends only on the multiset of its indices: count the triples "
+                 "a <= b <= c with 0 <= a, b, c < 50.",
+            rtol=0, atol=0.5,
+        ),
+        Exercise(
+            "4.2", "the third cumulant of a one-dimensional mixture", _mixture_third_cumulant,
+            hint="First the mean m = sum_i w_i mu_i. Then, in component i, x - m = (mu_i - m) + s_i z: expand "
+                 "the cube and use E[z] = E[z^3] = 0, E[z^2] = 1. The variance term does not cancel here.",
+            rtol=1e-8, atol=1e-10,
+        ),
+        Exercise(
+            "4.3", "M3(I, v, v) from sparse data, implicitly", _moment3_ivv_by_document,
+            hint="M3(I, v, v) is the average of x_j (x_j . v)^2 over the rows x_j of X: one product with X and "
+                 "one with X.T do it for all rows at once. The result has one entry per word.",
+            rtol=1e-10,
+        ),
+        Exercise(
+            "4.4", "the memory of a dense third moment", _dense_m3_memory,
+            hint="A float64 takes 8 bytes and M3 has d^3 entries; a gigabyte here is 10^9 bytes. For the largest d, "
+                 "solve 8 d^3 <= 16e9 and round down.",
+            rtol=1e-12, atol=1e-9,
+        ),
+        Exercise(
+            "5.1", "the alpha0-corrected M2 of a tiny corpus", _m2_by_word_positions,
+            hint="For each document average (c c^T - diag(c)) / (n (n - 1)) over the documents, then "
+                 "subtract alpha0 / (alpha0 + 1) times the outer product of M1 (the average of c / n) with itself.",
+            rtol=1e-10,
+        ),
+        Exercise(
+            "5.2", "Dirichlet parameters from whitened weights", _alpha_from_weights,
+            hint="lambda_i = 2 / (alpha0 + 2) * sqrt(alpha0 (alpha0 + 1) / alpha_i): solve for alpha_i, "
+                 "with alpha0 = 1. A larger weight means a rarer topic.",
+            rtol=1e-8,
+        ),
+        Exercise(
+            "5.3", "the entries of M3 and of the whitened tensor", _reuters_entries,
+            hint="A V x V x V tensor has V**3 entries, V the vocabulary size (the number of columns of "
+                 "the count matrix); the whitened tensor is k x k x k.",
+        ),
+        Exercise(
+            "5.4", "the Reuters topic whose top word is 'pope'", _reuters_pope_topic,
+            hint="For each row of spectral.components_, find the word with the largest probability "
+                 "(vocabulary[np.argmax(row)]); the answer is the index of the row, an integer.",
+            rtol=0, atol=0,
         ),
     ]
 }

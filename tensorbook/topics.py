@@ -62,10 +62,12 @@ def _counts(X, name="X", *, min_words=3):
 def lda_moments(X, alpha0):
     """The ingredients of the α0-corrected LDA moments of a corpus, for implicit use.
 
-    Returns a dict with ``counts`` (CSR, documents with at least 3 words),
-    ``w2``, ``w3`` (the per-document weights 1/(n(n-1)) and
-    1/(n(n-1)(n-2))), ``m1`` (the mean word distribution), and
-    ``m2_apply(Q)``, which returns M2 @ Q for a (V, p) block without forming M2.
+    Returns a dict with ``counts`` (CSR, only the documents with at least 3
+    words), ``lengths`` (their word counts), ``w2``, ``w3`` (the
+    per-document weights 1/(n(n-1)) and 1/(n(n-1)(n-2))), ``m1`` (the mean
+    word distribution), ``s2`` (the mean of ``w2_d c_d``, the diagonal
+    correction of M2), ``m2_apply(Q)``, which returns M2 @ Q for a (V, p)
+    block without forming M2, and ``n_dropped`` (documents left out).
 
     Examples
     --------
@@ -186,6 +188,8 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
         Estimated Dirichlet parameters.
     eigenvalues_ : ndarray of shape (n_components,)
         The top eigenvalues of M2 used to whiten.
+    weights_ : ndarray of shape (n_components,)
+        The weights λ_i of the whitened third moment found by the power method.
     n_documents_dropped_ : int
         Documents with fewer than 3 words, left out of the moments.
 
@@ -256,6 +260,7 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
         topics[:, sums == 0] = 1.0 / vocab
         self.components_ = (topics / topics.sum(axis=0)).T
         self.alpha_ = 4 * alpha0 * (alpha0 + 1) / ((alpha0 + 2) ** 2 * lambdas**2)
+        self.weights_ = lambdas
         refine_iter = check_int(self.refine_iter, "refine_iter", minimum=0)
         if refine_iter:
             self.components_ = _variational_em(moments["counts"], self.components_, self.alpha_, refine_iter)
@@ -393,6 +398,12 @@ def topic_recovery_error(true_topics, estimated_topics):
     b = as_float_array(estimated_topics, "estimated_topics", ndim=2)
     if a.shape != b.shape:
         raise ValueError(f"true_topics and estimated_topics must have the same shape, got {a.shape} and {b.shape}")
+    for name, topics in (("true_topics", a), ("estimated_topics", b)):
+        if np.any(topics < 0) or not np.allclose(topics.sum(axis=1), 1.0, atol=1e-6):
+            raise ValueError(
+                f"{name} must hold word distributions (non-negative rows summing to 1); normalise "
+                "pseudo-counts such as scikit-learn's components_ first"
+            )
     cost = np.abs(a[:, None, :] - b[None, :, :]).sum(axis=2)
     rows, cols = linear_sum_assignment(cost)
     return float(cost[rows, cols].mean())

@@ -2,9 +2,10 @@
 
 import numpy as np
 
-from ._validation import as_array
+from ._validation import as_array, check_int
 
-__all__ = ["slice_explorer", "contraction_explorer", "CONTRACTIONS", "low_rank_explorer"]
+__all__ = ["slice_explorer", "contraction_explorer", "CONTRACTIONS", "low_rank_explorer", "moment_explorer",
+           "power_method_explorer"]
 
 
 def _slice_image(tensor, mode, index):
@@ -352,3 +353,276 @@ def low_rank_explorer(original, models, *, method=None, rank=None, title="", fig
     pick_rank.observe(draw, names="value")
     draw()
     return widgets.VBox([pick_method, pick_rank, out])
+
+
+def _sampled_cumulant(samplers, name, value):
+    """Data drawn by ``samplers[name](value)`` and its empirical third cumulant."""
+    from .moments import third_cumulant
+
+    data = as_array(samplers[name](value), f"samplers[{name!r}]({value:g})")
+    if data.ndim != 2 or not 2 <= data.shape[1] <= 6 or data.shape[0] < 2:
+        raise ValueError(
+            f"samplers[{name!r}] must return data of shape (n, d) with n >= 2 points and 2 <= d <= 6 "
+            f"dimensions, got shape {data.shape}"
+        )
+    return data, third_cumulant(data)
+
+
+def moment_explorer(samplers, *, parameter="weight", values=(0.05, 0.95, 0.05), value=None, family=None,
+                    vmax=None, n_points=1500, title="", figsize=(12.5, 3.4)):
+    r"""A widget to watch the third cumulant of a distribution change with a parameter.
+
+    A dropdown picks a family of distributions (a key of ``samplers``) and a
+    slider the value of its parameter. The family's sampler draws data with
+    that value, and the output shows a scatter plot of the data (its first two
+    coordinates) next to the slices :math:`\kappa_3[:, :, k]` of its empirical
+    third cumulant (:func:`tensorbook.moments.third_cumulant`), drawn as
+    heatmaps on one colour scale centred at zero, with the entries written in
+    when the dimension is at most 4. Standardise the samplers' data (mean 0,
+    covariance I) and every difference you see is one that the mean and the
+    covariance cannot show.
+
+    Parameters
+    ----------
+    samplers : dict
+        ``family name -> sampler``; ``sampler(value)`` returns data of shape
+        ``(n, d)`` with :math:`2 \le d \le 6`. Seed the sampler (the same seed
+        for every value) so that moving the slider changes the distribution,
+        not the sample.
+    parameter : str
+        The name of the parameter, shown on the slider.
+    values : tuple of float
+        ``(min, max, step)`` of the slider.
+    value : float, optional
+        The value shown first (default: ``min``).
+    family : str, optional
+        The family shown first (default: the first key of ``samplers``).
+    vmax : float, optional
+        The colour scale runs from ``-vmax`` to ``vmax``; by default, the
+        largest absolute entry of every family's cumulant at the first value.
+        It stays fixed as the controls move, so sizes can be compared.
+    n_points : int
+        At most this many points are drawn in the scatter plot.
+    title : str
+    figsize : tuple of float
+
+    Returns
+    -------
+    ipywidgets.VBox
+        ``.children[0]`` the family dropdown, ``.children[1]`` the parameter
+        slider (a ``FloatSlider``), ``.children[2]`` the output.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tensorbook.widgets import moment_explorer
+    >>> def two_points(w):  # +1 with probability w, else -1, on the first axis
+    ...     x = np.where(np.random.default_rng(0).random(1000) < w, 1.0, -1.0)
+    ...     return np.column_stack([x, np.zeros_like(x)])
+    >>> w = moment_explorer({"two points": two_points}, value=0.3)
+    >>> w.children[0].value, w.children[1].description, w.children[1].value
+    ('two points', 'weight', 0.3)
+    """
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+    from IPython import get_ipython
+    from IPython.display import display
+
+    if not isinstance(samplers, dict) or not samplers:
+        raise ValueError("samplers must be a non-empty dict: family name -> sampler(value) returning data (n, d)")
+    for name, sampler in samplers.items():
+        if not callable(sampler):
+            raise TypeError(f"samplers[{name!r}] must be callable, got {type(sampler).__name__}")
+    try:
+        lo, hi, step = (float(x) for x in values)
+    except (TypeError, ValueError):
+        raise ValueError(f"values must be (min, max, step), got {values!r}") from None
+    if not (lo < hi and step > 0):
+        raise ValueError(f"values must be (min, max, step) with min < max and step > 0, got {values!r}")
+    first_value = lo if value is None else float(value)
+    if not lo <= first_value <= hi:
+        raise ValueError(f"value must be between {lo:g} and {hi:g}, got {value!r}")
+    first = next(iter(samplers)) if family is None else family
+    if first not in samplers:
+        raise ValueError(f"family must be one of {list(samplers)}, got {family!r}")
+    n_points = check_int(n_points, "n_points")
+    if vmax is None:
+        vmax = max(float(np.abs(_sampled_cumulant(samplers, name, first_value)[1]).max()) for name in samplers)
+        vmax = vmax if vmax > 0 else 1.0
+    elif not float(vmax) > 0:
+        raise ValueError(f"vmax must be positive, got {vmax!r}")
+    vmax = float(vmax)
+
+    pick = widgets.Dropdown(options=list(samplers), value=first, description="family",
+                            style={"description_width": "initial"})
+    slider = widgets.FloatSlider(value=first_value, min=lo, max=hi, step=step, description=parameter,
+                                 continuous_update=False, readout_format=".2f",
+                                 style={"description_width": "initial"})
+    out = widgets.Output()
+
+    def draw(*_):
+        name, v = pick.value, slider.value
+        data, kappa = _sampled_cumulant(samplers, name, v)
+        if get_ipython() is None:  # outside IPython there is nowhere to draw
+            return
+        d = data.shape[1]
+        with out:
+            out.clear_output(wait=True)
+            fig, axes = plt.subplots(1, d + 1, figsize=figsize, layout="constrained",
+                                     gridspec_kw={"width_ratios": [1.25] + [1] * d})
+            shown = data[:n_points]
+            axes[0].scatter(shown[:, 0], shown[:, 1], s=3, alpha=0.4)
+            axes[0].set_xlabel("$x_0$")
+            axes[0].set_ylabel("$x_1$")
+            axes[0].set_title(f"{len(shown):,} of {len(data):,} points")
+            axes[0].set_aspect("equal", adjustable="datalim")
+            for k in range(d):
+                ax = axes[k + 1]
+                image = ax.imshow(kappa[:, :, k], cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+                ax.set_title(rf"$\kappa_3[:, :, {k}]$")
+                ax.set_xticks(range(d))
+                ax.set_yticks(range(d))
+                if d <= 4:
+                    for i, j in np.ndindex(d, d):
+                        entry = kappa[i, j, k]
+                        label = f"{entry:.2f}".replace("-0.00", "0.00")
+                        ax.text(j, i, label, ha="center", va="center", fontsize=8,
+                                color="white" if abs(entry) > 0.6 * vmax else "black")
+            fig.colorbar(image, ax=axes[1:], shrink=0.8)
+            fig.suptitle(
+                f"{title} {name}, {parameter} = {v:.2f}: largest |entry| of the third cumulant "
+                f"{np.abs(kappa).max():.3f}".strip()
+            )
+            display(fig)
+            plt.close(fig)
+
+    pick.observe(draw, names="value")
+    slider.observe(draw, names="value")
+    draw()
+    return widgets.VBox([pick, slider, out])
+
+
+def power_method_explorer(paths, reference, *, path=None, step=0, reference_name="v", title="", figsize=(11, 3.6)):
+    r"""A widget to step through tensor power iterations and compare each iterate with reference vectors.
+
+    A dropdown picks a run of the power method (a key of ``paths``: which
+    component, which start) and a slider the iteration. The output draws,
+    with matplotlib, the current unit vector :math:`\theta` next to the
+    closest reference vector (sign-aligned), and the overlaps
+    :math:`|\langle \theta, \mathbf{v}_i \rangle|` with every reference
+    vector, so you see one overlap climb to 1 while the others die out.
+
+    Parameters
+    ----------
+    paths : dict
+        ``label -> array of shape (n_steps + 1, k)``: the iterates
+        :math:`\theta_0, \theta_1, \dots` of one run, one per row (computed
+        beforehand: the widget only draws).
+    reference : array_like of shape (k, r)
+        The reference vectors :math:`\mathbf{v}_i` as columns (for example
+        the true whitened topics of a topic model).
+    path : optional
+        The label shown first (default: the first key of ``paths``).
+    step : int
+        The iteration shown first (clipped to the run's length).
+    reference_name : str
+        How the reference vectors are called in the labels.
+    title : str
+    figsize : tuple of float
+
+    Returns
+    -------
+    ipywidgets.VBox
+        ``.children[0]`` the run dropdown, ``.children[1]`` the iteration
+        slider (its maximum follows the run), ``.children[2]`` the output.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tensorbook.widgets import power_method_explorer
+    >>> paths = {"start 0": np.array([[0.6, 0.8, 0.0], [0.1, 0.995, 0.0], [0.0, 1.0, 0.0]]),
+    ...          "start 1": np.array([[0.0, 0.6, 0.8], [0.0, 0.0, 1.0]])}
+    >>> w = power_method_explorer(paths, np.eye(3), step=1)
+    >>> w.children[0].value, w.children[1].max, w.children[1].value
+    ('start 0', 2, 1)
+    >>> w.children[0].value = "start 1"
+    >>> w.children[1].max, w.children[1].value
+    (1, 1)
+    """
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+    from IPython import get_ipython
+    from IPython.display import display
+
+    reference = as_array(reference, "reference").astype(float)
+    if reference.ndim != 2:
+        raise ValueError(f"reference must be a (k, r) matrix of column vectors, got shape {reference.shape}")
+    k, r = reference.shape
+    if not isinstance(paths, dict) or not paths:
+        raise ValueError("paths must be a non-empty dict: label -> (n_steps + 1, k) array of iterates")
+    runs = {}
+    for label, run in paths.items():
+        run = as_array(run, f"paths[{label!r}]").astype(float)
+        if run.ndim != 2 or run.shape[1] != k or run.shape[0] == 0:
+            raise ValueError(
+                f"paths[{label!r}] must have shape (n_steps + 1, {k}) (k from reference), got {run.shape}"
+            )
+        runs[label] = run
+    first = next(iter(runs)) if path is None else path
+    if first not in runs:
+        raise ValueError(f"path must be one of {list(runs)}, got {path!r}")
+
+    pick = widgets.Dropdown(options=list(runs), value=first, description="run",
+                            style={"description_width": "initial"})
+    last = runs[first].shape[0] - 1
+    slider = widgets.IntSlider(value=min(max(int(step), 0), last), min=0, max=last, description="iteration",
+                               continuous_update=False, style={"description_width": "initial"})
+    out = widgets.Output()
+    ref_norms = np.maximum(np.linalg.norm(reference, axis=0), np.finfo(float).tiny)
+
+    def draw(*_):
+        run = runs[pick.value]
+        t = min(slider.value, run.shape[0] - 1)
+        theta = run[t] / max(np.linalg.norm(run[t]), np.finfo(float).tiny)
+        inner = theta @ reference / ref_norms
+        best = int(np.argmax(np.abs(inner)))
+        closest = np.sign(inner[best] or 1.0) * reference[:, best] / ref_norms[best]
+        if get_ipython() is None:  # outside IPython there is nowhere to draw
+            return
+        with out:
+            out.clear_output(wait=True)
+            fig, axes = plt.subplots(1, 2, figsize=figsize, gridspec_kw={"width_ratios": [1.4, 1]})
+            x = np.arange(k)
+            axes[0].bar(x - 0.2, theta, width=0.4, label="θ")
+            axes[0].bar(x + 0.2, closest, width=0.4, alpha=0.6,
+                        label=f"closest {reference_name}_{best} (sign-aligned)")
+            axes[0].axhline(0, color="black", linewidth=0.8)
+            axes[0].set_xticks(x)
+            axes[0].set_xlabel("coordinate")
+            axes[0].set_ylim(-1.05, 1.05)
+            axes[0].legend(loc="lower right", fontsize=8)
+            axes[0].set_title("the iterate and the closest reference vector")
+            colours = ["tab:orange" if i == best else "tab:gray" for i in range(r)]
+            axes[1].bar(np.arange(r), np.abs(inner), color=colours)
+            axes[1].axhline(1, color="black", linestyle=":", linewidth=0.8)
+            axes[1].set_xticks(np.arange(r))
+            axes[1].set_xticklabels([f"{reference_name}_{i}" for i in range(r)])
+            axes[1].set_ylim(0, 1.1)
+            axes[1].set_title(f"|⟨θ, {reference_name}_i⟩|")
+            fig.suptitle(f"{title} {pick.value}, iteration {t}: closest {reference_name}_{best}, "
+                         f"overlap {abs(inner[best]):.4f}".strip())
+            fig.tight_layout()
+            display(fig)
+            plt.close(fig)
+
+    def on_pick(change):
+        slider.unobserve(draw, names="value")
+        slider.max = runs[change["new"]].shape[0] - 1
+        slider.value = min(slider.value, slider.max)
+        slider.observe(draw, names="value")
+        draw()
+
+    pick.observe(on_pick, names="value")
+    slider.observe(draw, names="value")
+    draw()
+    return widgets.VBox([pick, slider, out])

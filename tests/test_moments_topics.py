@@ -331,3 +331,8 @@ def test_refinement_improves_the_spectral_topics():
     np.testing.assert_allclose(refined.components_.sum(axis=1), 1.0)
     before, after = topic_recovery_error(topics, spectral.components_), topic_recovery_error(topics, refined.components_)
     assert after < 0.9 * before, (before, after)  # measured: 0.103 -> 0.075
+
+
+def test_recovery_error_rejects_pseudo_counts():
+    with pytest.raises(ValueError, match=r"estimated_topics must hold word distributions .* components_ first"):
+        topic_recovery_error(np.full((2, 3), 1 / 3), np.ones((2, 3)) * 5)
