@@ -190,6 +190,8 @@ def test_estimator_conventions_with_integer_counts(corpus):
     np.testing.assert_allclose(lda.fit_transform(X[:50]).sum(axis=1), 1.0)
 
 
+# the array-API check needs SCIPY_ARRAY_API set before SciPy is imported; it is skipped, not failed
+@pytest.mark.filterwarnings("ignore:Skipping check check_array_api_input")
 def test_scikit_learn_estimator_checks():
     """Every applicable check passes. The others feed continuous random data, which this count
     model rejects by design (the moments are unbiased only for integer word counts)."""
