@@ -326,8 +326,8 @@ EXERCISES = {
         ),
         Exercise(
             "4.2", "the third cumulant of a one-dimensional mixture", _mixture_third_cumulant,
-            hint="First the mean m = sum_i w_i mu_i. Then, in component i, x - m = (mu_i - m) + s_i z: expand "
-                 "the cube and use E[z] = E[z^3] = 0, E[z^2] = 1. The variance term does not cancel here.",
+            hint="Centre at the mixture's mean first, then expand E[(x - m)^3] component by component; "
+                 "the components' variances contribute too.",
             rtol=1e-8, atol=1e-10,
         ),
         Exercise(
@@ -338,20 +338,18 @@ EXERCISES = {
         ),
         Exercise(
             "4.4", "the memory of a dense third moment", _dense_m3_memory,
-            hint="A float64 takes 8 bytes and M3 has d^3 entries; a gigabyte here is 10^9 bytes. For the largest d, "
-                 "solve 8 d^3 <= 16e9 and round down.",
+            hint="Count the entries and the bytes each takes (a gigabyte here is 10^9 bytes).",
             rtol=1e-12, atol=1e-9,
         ),
         Exercise(
             "5.1", "the alpha0-corrected M2 of a tiny corpus", _m2_by_word_positions,
-            hint="For each document average (c c^T - diag(c)) / (n (n - 1)) over the documents, then "
-                 "subtract alpha0 / (alpha0 + 1) times the outer product of M1 (the average of c / n) with itself.",
+            hint="Use the unbiased pair estimator from the text for each document, average, then apply "
+                 "the alpha0 correction.",
             rtol=1e-10,
         ),
         Exercise(
             "5.2", "Dirichlet parameters from whitened weights", _alpha_from_weights,
-            hint="lambda_i = 2 / (alpha0 + 2) * sqrt(alpha0 (alpha0 + 1) / alpha_i): solve for alpha_i, "
-                 "with alpha0 = 1. A larger weight means a rarer topic.",
+            hint="Invert the relation between lambda_i and alpha_i given in the text, with alpha0 = 1.",
             rtol=1e-8,
         ),
         Exercise(

@@ -1,4 +1,4 @@
-"""Private Numba kernels behind :mod:`tensorbook.tenalg`.
+"""Private Numba kernels behind :mod:`tensorbook.tenalg` (MTTKRP) and :mod:`tensorbook.topics` (the LDA E-step).
 
 Each kernel only loops and writes into ``out``; the public wrappers validate,
 cast and allocate. All jitted code lives in this one module so that Numba's

@@ -133,7 +133,7 @@ def load_reuters():
 
     The counts, vocabulary and titles ship with the ``lda`` package (Allen
     Riddell et al., MPL 2.0; ``lda.datasets.load_reuters``), a subset of the
-    Reuters news collection (stories from August 1996 to August 1997, stop words removed) used there to
+    Reuters news collection (stories mostly from August 1996 to August 1997, stop words removed) used there to
     test LDA. Nothing is downloaded.
 
     Returns

@@ -685,8 +685,8 @@ def symmetric_power_method(tensor, rank, *, n_restarts=10, n_iter=100, tol=1e-10
     ----------
     tensor : array_like of shape (k, k, k), or callable
         A symmetric tensor, or a function mapping a batch of vectors
-        (b, k) to :math:`T(I, \theta, \theta)` for each (b, k): the topic
-        model computes it without ever forming the tensor.
+        (b, k) to :math:`T(I, \theta, \theta)` for each (b, k): a tensor
+        known only through its contractions, never formed.
     rank : int
         Number of components (at most k).
     n_restarts : int, default 10

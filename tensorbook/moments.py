@@ -26,9 +26,15 @@ MAX_DENSE_ENTRIES = 10**8
 BATCH_BYTES = 32 << 20
 
 
-def _data(X, name="X"):
-    if hasattr(X, "toarray"):  # sparse: the explicit moments are for small d, so densify
-        X = X.toarray()
+def _data(X, name="X", *, keep_sparse=False):
+    """Validated data: a float array, or (``keep_sparse``) a sparse matrix whose stored values are checked."""
+    if hasattr(X, "toarray"):
+        if keep_sparse:
+            if X.shape[0] == 0:
+                raise ValueError(f"{name} must hold at least one data point (row), got shape {X.shape}")
+            check_finite({name: np.asarray(X.data)})
+            return X
+        X = X.toarray()  # the explicit moments are for small d
     x = as_float_array(X, name, ndim=2)
     if x.shape[0] == 0:
         raise ValueError(f"{name} must hold at least one data point (row), got shape {x.shape}")
@@ -131,25 +137,36 @@ def moment3_whitened(X, W, *, batch_size=None):
     >>> bool(np.allclose(moment3_whitened(X, W), dense))
     True
     """
-    x = X if hasattr(X, "tocsr") else _data(X)
+    x = _data(X, keep_sparse=True)
     w = as_float_array(W, "W", ndim=2)
     check_finite({"W": w})
     if w.shape[0] != x.shape[1]:
         raise ValueError(f"W must have {x.shape[1]} rows (the dimension of the data), got shape {w.shape}")
+    if batch_size is not None:
+        batch_size = check_int(batch_size, "batch_size")
     y = np.asarray(x @ w)
     return _sum_of_cubes(y, np.full(y.shape[0], 1.0 / y.shape[0]), batch_size)
 
 
 def _sum_of_cubes(y, weights, batch_size=None):
     """``sum_j weights[j] y_j (x) y_j (x) y_j`` for the rows y_j of ``y``, batch by batch."""
-    n, k = y.shape
+    return _sum_of_triples(y * weights[:, None], y, y, batch_size)
+
+
+def _sum_of_triples(a, b, c, batch_size=None):
+    """``sum_j a_j (x) b_j (x) c_j`` over the rows of three (n, k) arrays, in batches of rows.
+
+    Each batch is one matrix product of its (batch, k*k) pair products with
+    its rows of ``c``: the working memory is ``batch * k * k`` numbers (about
+    32 MB by default), whatever n.
+    """
+    n, k = a.shape
     if batch_size is None:
         batch_size = max(1, BATCH_BYTES // (8 * k * k))
     out = np.zeros((k * k, k))
     for lo in range(0, n, batch_size):
-        block = y[lo:lo + batch_size]
-        pairs = ((block * weights[lo:lo + batch_size, None])[:, :, None] * block[:, None, :]).reshape(-1, k * k)
-        out += pairs.T @ block
+        pairs = (a[lo:lo + batch_size, :, None] * b[lo:lo + batch_size, None, :]).reshape(-1, k * k)
+        out += pairs.T @ c[lo:lo + batch_size]
     return out.reshape(k, k, k)
 
 
@@ -171,7 +188,7 @@ def moment3_ivv(X, v):
     >>> bool(np.allclose(moment3_ivv(X, v), tb.tensor_ivv(moment(X, 3), v)))
     True
     """
-    x = X if hasattr(X, "tocsr") else _data(X)
+    x = _data(X, keep_sparse=True)
     vs = as_float_array(v, "v", ndim=(1, 2))
     check_finite({"v": vs})
     if vs.shape[-1] != x.shape[1]:

@@ -24,11 +24,12 @@ import numpy as np
 import scipy.sparse
 from scipy.optimize import linear_sum_assignment
 
-from ._validation import as_float_array, check_int, check_random_state, check_tol
+from ._validation import as_float_array, check_int, check_random_state
 from .decomposition import symmetric_power_method
-from .moments import _sum_of_cubes
+from .moments import _sum_of_cubes, _sum_of_triples
 
-__all__ = ["SpectralLDA", "make_lda_corpus", "topic_recovery_error", "topic_coherence", "lda_moments"]
+__all__ = ["SpectralLDA", "make_lda_corpus", "topic_recovery_error", "topic_coherence", "lda_moments",
+           "top_eigenpairs", "whitened_m3"]
 
 
 # --------------------------------------------------------------------------
@@ -46,7 +47,7 @@ def _counts(X, name="X", *, min_words=3):
     from sklearn.utils.validation import check_array, check_non_negative
 
     counts = check_array(X, accept_sparse="csr", dtype=np.float64, input_name=name)
-    check_non_negative(counts, f"SpectralLDA ({name})")
+    check_non_negative(counts, name)
     counts = scipy.sparse.csr_array(counts)
     if np.any(counts.data != np.round(counts.data)):
         raise ValueError(f"{name} must contain integer word counts, got non-integer values")
@@ -78,6 +79,8 @@ def lda_moments(X, alpha0):
     >>> np.round(m["m1"], 3)
     array([0.333, 0.472, 0.194])
     """
+    if isinstance(alpha0, bool) or not isinstance(alpha0, numbers.Real) or not 0 < alpha0 < math.inf:
+        raise ValueError(f"alpha0 must be a finite number > 0, got {alpha0!r}")
     counts, lengths, keep = _counts(X)
     counts, lengths = counts[keep], lengths[keep]
     n_docs = counts.shape[0]
@@ -95,11 +98,11 @@ def lda_moments(X, alpha0):
             - shift * np.outer(m1, m1 @ q)
         )
 
-    return {"counts": counts, "lengths": lengths, "w2": w2, "w3": w3, "m1": m1, "s2": s2,
+    return {"counts": counts, "lengths": lengths, "w2": w2, "w3": w3, "m1": m1, "s2": s2, "alpha0": alpha0,
             "m2_apply": m2_apply, "n_dropped": int(np.count_nonzero(~keep))}
 
 
-def _top_eigenpairs(apply, dim, k, *, oversample, n_power_iter, rng):
+def top_eigenpairs(apply, dim, k, *, oversample, n_power_iter, rng):
     """Top-k eigenpairs of a symmetric operator by a randomised range finder with power iterations."""
     width = min(dim, k + oversample)
     q, _ = np.linalg.qr(apply(rng.standard_normal((dim, width))))
@@ -111,20 +114,22 @@ def _top_eigenpairs(apply, dim, k, *, oversample, n_power_iter, rng):
     return values[order], q @ vectors[:, order]
 
 
-def _whitened_m3(moments, whitener, alpha0, batch_size=None):
-    """M3(W, W, W) (k x k x k) from the documents' projections, by the implicit formula."""
-    counts, w2, w3, m1, s2 = (moments[key] for key in ("counts", "w2", "w3", "m1", "s2"))
+def whitened_m3(moments, whitener, batch_size=None):
+    """M3(W, W, W) (k x k x k) from the documents' projections, by the implicit formula.
+
+    Memory: the (D, k) projections, a few (V, k) matrices, and batches of
+    pair products (about 32 MB): never V x k x k, let alone V x V x V.
+    """
+    counts, w2, w3, m1, s2, alpha0 = (moments[key] for key in ("counts", "w2", "w3", "m1", "s2", "alpha0"))
     n_docs = counts.shape[0]
     y = np.asarray(counts @ whitener)  # (D, k)
     # E[x1 (x) x2 (x) x3](W, W, W): the cube term, minus the single-sum corrections, plus the diagonal
     e3 = _sum_of_cubes(y, w3 / n_docs, batch_size)
     z = np.asarray(counts.T @ (w3[:, None] * y)) / n_docs  # (V, k): z_i = mean_d w3_d c_di y_d
     s3 = np.asarray(counts.T @ w3) / n_docs
-    k = whitener.shape[1]
-    ww = (whitener[:, :, None] * whitener[:, None, :]).reshape(-1, k * k)  # rows w_i (x) w_i
-    pair = (ww.T @ z).reshape(k, k, k)  # sum_i w_i (x) w_i (x) z_i
+    pair = _sum_of_triples(whitener, whitener, z, batch_size)  # sum_i w_i (x) w_i (x) z_i
     e3 -= pair + pair.transpose(0, 2, 1) + pair.transpose(2, 0, 1)
-    e3 += 2 * (ww.T @ (s3[:, None] * whitener)).reshape(k, k, k)
+    e3 += 2 * _sum_of_cubes(whitener, s3, batch_size)  # 2 sum_i s3_i w_i^(x)3
     # alpha0 corrections with E[x1 (x) x2](W, W) and M1 projected
     e2 = (y.T * (w2 / n_docs)) @ y - whitener.T @ (s2[:, None] * whitener)
     mu = whitener.T @ m1
@@ -225,8 +230,10 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
         """Learn the topics from word counts ``X`` (documents x vocabulary, dense or sparse)."""
         k = check_int(self.n_components, "n_components")
         alpha0 = self.alpha0
-        if isinstance(alpha0, bool) or not isinstance(alpha0, numbers.Real) or not alpha0 > 0:
-            raise ValueError(f"alpha0 must be a number > 0, got {alpha0!r}")
+        n_restarts, n_iter = check_int(self.n_restarts, "n_restarts"), check_int(self.n_iter, "n_iter")
+        refine_iter = check_int(self.refine_iter, "refine_iter", minimum=0)
+        oversample = check_int(self.oversample, "oversample", minimum=0)
+        n_power_iter = check_int(self.n_power_iter, "n_power_iter", minimum=0)
         moments = lda_moments(X, alpha0)
         vocab = moments["counts"].shape[1]
         if k > vocab:
@@ -237,10 +244,9 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
                 UserWarning, stacklevel=2,
             )
         rng = check_random_state(self.random_state)
-        values, vectors = _top_eigenpairs(
+        values, vectors = top_eigenpairs(
             moments["m2_apply"], vocab, k,
-            oversample=check_int(self.oversample, "oversample", minimum=0),
-            n_power_iter=check_int(self.n_power_iter, "n_power_iter", minimum=0), rng=rng,
+            oversample=oversample, n_power_iter=n_power_iter, rng=rng,
         )
         if values[-1] <= 0:
             raise ValueError(
@@ -248,12 +254,17 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
                 f"{k}: too few documents for n_components={k}, or n_components too large"
             )
         whitener = vectors / np.sqrt(values)
-        tensor = _whitened_m3(moments, whitener, alpha0)
-        tensor = (tensor + tensor.transpose(1, 0, 2) + tensor.transpose(0, 2, 1)
-                  + tensor.transpose(2, 1, 0) + tensor.transpose(1, 2, 0) + tensor.transpose(2, 0, 1)) / 6
-        cp = symmetric_power_method(tensor, k, n_restarts=check_int(self.n_restarts, "n_restarts"),
-                                    n_iter=check_int(self.n_iter, "n_iter"), random_state=rng)
+        tensor = whitened_m3(moments, whitener)
+        with warnings.catch_warnings():  # a missing component is reported below, in the model's terms
+            warnings.simplefilter("ignore", RuntimeWarning)
+            cp = symmetric_power_method(tensor, k, n_restarts=n_restarts, n_iter=n_iter, random_state=rng)
         lambdas, v = cp.weights, cp.factors[0]
+        if np.any(lambdas <= 1e-8 * np.max(np.abs(lambdas))):
+            raise ValueError(
+                f"n_components={k} is more topics than the corpus supports: the whitened third moment has "
+                f"weights {np.array2string(lambdas, precision=3)}, and a topic needs a clearly positive one "
+                "(more documents, fewer topics, or a better alpha0)"
+            )
         topics = (vectors * np.sqrt(values)) @ (v * lambdas)  # (V, k): mu_i ∝ lam_i U diag(s)^(1/2) v_i
         topics = np.clip(topics, 0.0, None)
         sums = topics.sum(axis=0)
@@ -261,7 +272,6 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
         self.components_ = (topics / topics.sum(axis=0)).T
         self.alpha_ = 4 * alpha0 * (alpha0 + 1) / ((alpha0 + 2) ** 2 * lambdas**2)
         self.weights_ = lambdas
-        refine_iter = check_int(self.refine_iter, "refine_iter", minimum=0)
         if refine_iter:
             self.components_ = _variational_em(moments["counts"], self.components_, self.alpha_, refine_iter)
         self.eigenvalues_ = values
@@ -270,15 +280,18 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        """Document-topic proportions (rows sum to 1), by the EM fixed point with the topics held fixed.
+        """Document-topic proportions (rows sum to 1), the maximum-likelihood fixed point with the topics held fixed.
 
-        Each iteration is θ_d ← θ_d ∘ (B r_d) with r_dv = c_dv / (θ_d^T B)_v:
-        the maximum-likelihood proportions of the words under the learned
-        topics, started from uniform. A document with no words gets uniform
+        Each iteration is θ_d ← θ_d ∘ (B r_d) with r_dv = c_dv / (θ_d^T B)_v,
+        started from uniform proportions: the EM updates for the proportions
+        of each document's words under the learned topics. The Dirichlet
+        prior ``alpha_`` is not used (scikit-learn's LDA returns its
+        posterior mean instead), and ``transform_iter`` iterations are run.
+        A document with no words, or only words no topic uses, gets uniform
         proportions.
         """
         check_is_fitted(self, "components_")
-        counts, lengths, _ = _counts(X, min_words=0)
+        counts, _, _ = _counts(X, min_words=0)
         n_docs, k = counts.shape[0], self.components_.shape[0]
         if counts.shape[1] != self.n_features_in_:
             raise ValueError(
@@ -289,13 +302,14 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
         rows = np.repeat(np.arange(n_docs), np.diff(counts.indptr))
         cols = counts.indices
         for _ in range(check_int(self.transform_iter, "transform_iter", minimum=0)):
-            rates = np.einsum("nk,kn->n", theta[rows], topics[:, cols])
+            rates = np.zeros(counts.nnz)
+            for j in range(k):  # (theta_d . topics[:, v]) at each nonzero, one topic at a time: O(nnz) memory
+                rates += theta[rows, j] * topics[j, cols]
             ratio = scipy.sparse.csr_array((counts.data / np.maximum(rates, 1e-300), counts.indices, counts.indptr),
                                            shape=counts.shape)
             theta = theta * np.asarray(ratio @ topics.T)
-            theta /= np.maximum(theta.sum(axis=1, keepdims=True), 1e-300)
-        empty = lengths == 0
-        theta[empty] = 1.0 / k
+            sums = theta.sum(axis=1, keepdims=True)
+            theta = np.where(sums > 0, theta / np.where(sums > 0, sums, 1.0), 1.0 / k)
         return theta
 
 
@@ -361,12 +375,14 @@ def make_lda_corpus(n_docs, n_topics, vocab_size, doc_length, alpha=0.1, beta=0.
     """
     n_docs, k = check_int(n_docs, "n_docs"), check_int(n_topics, "n_topics")
     vocab, length = check_int(vocab_size, "vocab_size"), check_int(doc_length, "doc_length")
-    alpha = np.broadcast_to(as_float_array(alpha, "alpha"), (k,)).astype(float)
+    alpha = as_float_array(alpha, "alpha", ndim=(0, 1))
+    if alpha.ndim == 1 and alpha.shape != (k,):
+        raise ValueError(f"alpha must be a number or have one entry per topic ({k}), got shape {alpha.shape}")
+    alpha = np.broadcast_to(alpha, (k,)).astype(float)
     if not np.all(alpha > 0):
         raise ValueError(f"alpha must be > 0, got {alpha}")
-    beta = check_tol(beta, "beta")
-    if beta == 0:
-        raise ValueError("beta must be > 0, got 0")
+    if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not 0 < beta < math.inf:
+        raise ValueError(f"beta must be a finite number > 0, got {beta!r}")
     rng = check_random_state(random_state)
     topics = rng.dirichlet(np.full(vocab, beta), size=k)
     theta = rng.dirichlet(alpha, size=n_docs)
@@ -414,9 +430,11 @@ def topic_coherence(topics, X, n_top_words=10):
 
     For the top words :math:`w_1, \dots, w_N` of a topic (by probability),
     :math:`C = \sum_{m=2}^{N} \sum_{l<m} \log \frac{D(w_m, w_l) + 1}{D(w_l)}`,
-    with :math:`D(w)` the number of documents containing :math:`w` and
-    :math:`D(w, w')` the number containing both. Higher (closer to 0) is
-    more coherent: the top words tend to appear together.
+    with :math:`D(w)` the number of documents containing :math:`w` (at
+    least 1 in the denominator) and :math:`D(w, w')` the number containing
+    both. Higher is more coherent (the top words tend to appear together);
+    scores are usually negative, and the +1 can make them slightly positive.
+    At most ``n_top_words`` words are used (fewer if the vocabulary is smaller).
 
     Parameters
     ----------

@@ -9,7 +9,7 @@ import scipy.sparse
 
 import tensorbook as tb
 from tensorbook.moments import moment, moment3_ivv, moment3_whitened, third_cumulant
-from tensorbook.topics import SpectralLDA, _whitened_m3, lda_moments, make_lda_corpus, topic_recovery_error
+from tensorbook.topics import SpectralLDA, whitened_m3, lda_moments, make_lda_corpus, topic_recovery_error
 
 # --------------------------------------------------------------------------
 # moments of data
@@ -100,7 +100,7 @@ def test_implicit_lda_moments_equal_the_explicit_ones():
     Q = np.random.default_rng(3).standard_normal((8, 4))
     np.testing.assert_allclose(moments["m2_apply"](Q), m2 @ Q, atol=1e-14)
     W = np.random.default_rng(4).standard_normal((8, 3))
-    np.testing.assert_allclose(_whitened_m3(moments, W, 0.9), np.einsum("abc,ai,bj,ck->ijk", m3, W, W, W),
+    np.testing.assert_allclose(whitened_m3(moments, W, batch_size=3), np.einsum("abc,ai,bj,ck->ijk", m3, W, W, W),
                                atol=1e-12)
 
 
@@ -218,7 +218,7 @@ def test_scikit_learn_estimator_checks():
         (np.zeros((0, 3)), {}, "0 sample"),
         (np.array([[1, 1, 0], [0, 1, 0]]), {}, "X must hold at least one document with 3 or more words"),
         (np.ones((5, 3)) * 2, {"n_components": 4}, "n_components must be at most the vocabulary size 3, got 4"),
-        (np.ones((5, 3)) * 2, {"alpha0": 0}, "alpha0 must be a number > 0, got 0"),
+        (np.ones((5, 3)) * 2, {"alpha0": 0}, "alpha0 must be a finite number > 0, got 0"),
         (np.ones((5, 3)) * 2, {"n_components": 0}, "n_components must be an integer >= 1, got 0"),
     ],
 )
@@ -338,3 +338,41 @@ def test_refinement_improves_the_spectral_topics():
 def test_recovery_error_rejects_pseudo_counts():
     with pytest.raises(ValueError, match=r"estimated_topics must hold word distributions .* components_ first"):
         topic_recovery_error(np.full((2, 3), 1 / 3), np.ones((2, 3)) * 5)
+
+
+def test_too_many_topics_for_the_corpus_is_an_error_not_a_silent_fit():
+    rng = np.random.default_rng(0)
+    messages = []
+    for _ in range(30):  # single documents: two topics are rarely supported
+        X = rng.integers(0, 6, size=(1, 8))
+        X[0, :3] += 1
+        try:
+            lda = SpectralLDA(2, alpha0=1.0, random_state=0).fit(X)
+        except ValueError as error:
+            assert "n_components=2" in str(error)
+            messages.append(str(error))
+        else:  # when it does fit, no component is a numerical ghost with an absurd alpha
+            assert np.all(lda.weights_ > 1e-8 * lda.weights_.max()) and np.all(lda.alpha_ < 1e6)
+    assert any("more topics than the corpus supports" in m for m in messages)
+
+
+def test_transform_gives_uniform_rows_where_no_topic_explains_the_words():
+    lda = SpectralLDA(2, alpha0=0.2, random_state=0).fit(make_lda_corpus(500, 2, 30, 40, random_state=2)[0])
+    lda.components_[:, 0] = 0.0  # a word no topic uses
+    lda.components_ /= lda.components_.sum(axis=1, keepdims=True)
+    X = np.zeros((2, 30), dtype=int)
+    X[0, 0] = 4  # only the unused word
+    X[1, 1] = 4
+    theta = lda.transform(X)
+    np.testing.assert_allclose(theta.sum(axis=1), 1.0)
+    np.testing.assert_allclose(theta[0], 0.5)
+
+
+def test_moment_helpers_validate_sparse_input_and_batch_size():
+    bad = scipy.sparse.csr_array(np.array([[1.0, np.nan], [0.0, 2.0]]))
+    with pytest.raises(ValueError, match="X must contain only finite values"):
+        moment3_ivv(bad, np.ones(2))
+    with pytest.raises(ValueError, match="batch_size must be an integer >= 1, got 0"):
+        moment3_whitened(np.ones((3, 2)), np.ones((2, 1)), batch_size=0)
+    with pytest.raises(ValueError, match=r"alpha must be a number or have one entry per topic \(3\), got shape \(2,\)"):
+        make_lda_corpus(10, 3, 20, 10, alpha=[0.1, 0.2])
