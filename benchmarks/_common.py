@@ -4,7 +4,10 @@ import os
 import time
 from pathlib import Path
 
-from threadpoolctl import threadpool_info
+from contextlib import contextmanager
+
+import numba
+from threadpoolctl import threadpool_info, threadpool_limits
 
 SETTLE_S = 0.3
 
@@ -58,3 +61,14 @@ def other_cpus(start):
     if start[1] is None or end[1] is None:
         return None
     return max((end[1] - start[1]) - (end[2] - start[2]), 0.0) / (end[0] - start[0])
+
+#: CPUs used by other processes (on average) above which the timings are suspect.
+OTHERS_MAX = 0.1
+
+
+@contextmanager
+def limited_threads(threads):
+    """BLAS (threadpoolctl) and Numba both limited to ``threads``."""
+    with threadpool_limits(limits=threads, user_api="blas"):
+        numba.set_num_threads(threads)
+        yield

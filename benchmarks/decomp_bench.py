@@ -31,7 +31,6 @@ suspect.
 import argparse
 import inspect
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import numba
@@ -39,12 +38,11 @@ import numpy as np
 import tensorly as tly
 from tensorly.decomposition import parafac, tensor_train
 from tensorly.decomposition import tucker as tl_tucker
-from threadpoolctl import threadpool_limits
 
 import tensorbook as tb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import best_ms, cpu_snapshot, other_cpus, print_environment  # noqa: E402
+from _common import OTHERS_MAX, best_ms, cpu_snapshot, other_cpus, limited_threads, print_environment  # noqa: E402
 
 THREADS = (1, 2)
 SHAPE, CP_RANK, CP_ITERS, TUCKER_RANK = (100, 100, 100), 10, 100, (10, 10, 10)
@@ -53,15 +51,7 @@ _TL_TUCKER = inspect.signature(tl_tucker).parameters
 TUCKER_ITERS, TUCKER_TOL = _TL_TUCKER["n_iter_max"].default, _TL_TUCKER["tol"].default
 TT_SHAPE, TT_RANK, TT_EPS = (4,) * 10, 8, 1e-6
 TARGET_CP_SPEEDUP, SAME_ERROR_RTOL = 2.0, 0.01
-OTHERS_MAX = 0.1  # CPUs used by other processes above which the timings are suspect
 
-
-@contextmanager
-def limited_threads(threads):
-    """BLAS (threadpoolctl) and Numba both limited to ``threads``."""
-    with threadpool_limits(limits=threads, user_api="blas"):
-        numba.set_num_threads(threads)
-        yield
 
 
 def with_noise(x, level, seed):

@@ -45,18 +45,16 @@ import os
 import sys
 import time
 import tracemalloc
-from contextlib import contextmanager
 from pathlib import Path
 
 import numba
 import numpy as np
 from sklearn.decomposition import LatentDirichletAllocation
-from threadpoolctl import threadpool_limits
 
 from tensorbook.topics import SpectralLDA, make_lda_corpus, topic_recovery_error
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import SETTLE_S, best_ms, cpu_snapshot, other_cpus, print_environment  # noqa: E402
+from _common import SETTLE_S, OTHERS_MAX, best_ms, cpu_snapshot, other_cpus, limited_threads, print_environment  # noqa: E402
 
 THREADS = (1, 2)
 SMALL = dict(n_docs=5000, n_topics=10, vocab_size=1000, doc_length=100, alpha=0.1)
@@ -69,15 +67,7 @@ SCALE_THREADS = 2
 TARGET_SPEEDUP, TARGET_L1_RATIO = 100.0, 1.5
 TARGET_REFINE_SPEEDUP = 20.0
 TARGET_SCALE_S, TARGET_SCALE_BYTES = 5.0, 1e9
-OTHERS_MAX = 0.1  # CPUs used by other processes above which the timings are suspect
 
-
-@contextmanager
-def limited_threads(threads):
-    """BLAS (threadpoolctl) and Numba both limited to ``threads``."""
-    with threadpool_limits(limits=threads, user_api="blas"):
-        numba.set_num_threads(threads)
-        yield
 
 
 def children_cpu():

@@ -292,16 +292,46 @@ def _data_tensor(tensor, min_ndim=2):
     return np.ascontiguousarray(x / x.dtype.type(scale)), scale
 
 
-def _leading_left_singular_vectors(matrix, k):
-    """The k leading left singular vectors of ``matrix``.
+def _thin_svd(matrix):
+    """``u, s, vt`` of a thin SVD, through a QR of the long side first when the matrix is far from square.
 
-    An SVD of the matrix itself, not the eigenvectors of its Gram matrix,
-    which would lose half the digits of the small singular directions.
+    LAPACK's SVD of a very wide (or tall) matrix is several times slower than
+    a QR decomposition followed by the SVD of the small square factor, which
+    is as accurate (QR is backward stable).
+    """
+    rows, cols = matrix.shape
+    if cols > 2 * rows:  # A = R^T Q^T
+        q, r = np.linalg.qr(matrix.T)
+        u, s, wt = np.linalg.svd(r.T)
+        return u, s, wt @ q.T
+    if rows > 2 * cols:  # A = Q R
+        q, r = np.linalg.qr(matrix)
+        u, s, vt = np.linalg.svd(r)
+        return q @ u, s, vt
+    return np.linalg.svd(matrix, full_matrices=False)
+
+
+def _leading_left_singular_vectors(matrix, k, *, accurate=True):
+    """The k leading left singular vectors of ``matrix`` (``min(k, rows, cols)`` of them).
+
+    ``accurate``: an SVD (of the small triangular factor of a QR
+    decomposition, for a wide matrix: as accurate, and far cheaper than
+    LAPACK's SVD of the wide matrix). Otherwise, for a wide matrix,
+    the eigenvectors of its small Gram matrix: several times faster, but the
+    squared singular values lose half the digits of the small directions,
+    which is fine for a starting point (CP-ALS's init) and not for HOSVD.
     NumPy's LAPACK (not SciPy's): NumPy and SciPy each load their own
     OpenBLAS, and alternating between them leaves one library's worker
     threads spinning on the cores the other needs (measured: 2-3x slower on
-    two threads than on one). Returns ``min(k, rows, cols)`` vectors.
+    two threads than on one).
     """
+    rows, cols = matrix.shape
+    if rows <= cols:
+        if not accurate:
+            _, vecs = np.linalg.eigh(matrix @ matrix.T)
+            return vecs[:, ::-1][:, :k]
+        # A = R^T Q^T (QR of A^T, backward stable): A's left singular vectors are R^T's
+        matrix = np.linalg.qr(matrix.T, mode="r").T
     u, _, _ = np.linalg.svd(matrix, full_matrices=False)
     return u[:, :k]
 
@@ -358,15 +388,16 @@ def cp_als(tensor, rank, *, n_iter_max=100, tol=1e-8, init="svd", random_state=N
     >>> bool(cp.errors[-1] < 1e-6), np.allclose(cp.to_tensor(), X, atol=1e-5)
     (True, True)
     """
-    x, scale = _data_tensor(tensor)
     rank = check_int(rank, "rank")
     n_iter_max = check_int(n_iter_max, "n_iter_max", minimum=0)
     tol = check_tol(tol)
     rng = check_random_state(random_state)
-    # BLAS runs single-threaded throughout: the heavy work is the Numba MTTKRP
-    # kernel, and BLAS threads, once woken, keep spinning on the cores that
-    # kernel needs (measured: 4-12 ms stalls, a third of the run time).
+    # BLAS runs single-threaded throughout, from the first norm on: the heavy
+    # work is the Numba MTTKRP kernel, and BLAS threads, once woken, keep
+    # spinning on the cores that kernel needs (measured: 4-12 ms stalls, a
+    # third of the run time).
     with _blas_controller().limit(limits=1, user_api="blas"):
+        x, scale = _data_tensor(tensor)
         factors = _cp_init(x, rank, init, rng, scale)
         weights, errors = _als_sweeps(x, factors, n_iter_max, tol, verbose)
     return CPTensor(weights * scale, factors, errors=errors)
@@ -429,7 +460,7 @@ def _cp_init(x, rank, init, rng, scale):
     if init == "svd":
         factors = []
         for k, size in enumerate(x.shape):
-            u = _leading_left_singular_vectors(unfold(x, k), rank)
+            u = _leading_left_singular_vectors(unfold(x, k), rank, accurate=False)
             if u.shape[1] < rank:  # more components than the unfolding has singular vectors
                 u = np.hstack([u, rng.standard_normal((size, rank - u.shape[1]))])
             factors.append(np.ascontiguousarray(u, dtype=x.dtype))
@@ -613,7 +644,7 @@ def tt_svd(tensor, rank=None, eps=None):
     r_prev = 1
     for k in range(d - 1):
         matrix = remainder.reshape(r_prev * x.shape[k], -1)
-        u, s, vt = np.linalg.svd(matrix, full_matrices=False)
+        u, s, vt = _thin_svd(matrix)
         # tail[j] = norm of the singular values from j on
         tail = np.sqrt(np.cumsum((s**2)[::-1])[::-1])
         r = int(np.count_nonzero(tail > delta)) if delta > 0 else len(s)
