@@ -89,7 +89,7 @@ def mttkrp_last(x, left, prev, parts):
     blocks, one per thread; block ``t`` writes ``parts[t, r, i] = sum over its
     a, and all j, of x[a,j,i] left[a,r] prev[j,r]``, and the caller sums the
     blocks. The innermost loop runs along contiguous memory, eight fibres of
-    ``x`` at a time.
+    ``x`` at a time, updating two rank columns per load of those fibres.
     """
     n_a, n_j, n_i = x.shape
     n_blocks, rank = parts.shape[0], parts.shape[1]
@@ -98,9 +98,7 @@ def mttkrp_last(x, left, prev, parts):
         lo = blk * block
         hi = min(lo + block, n_a)
         acc = np.zeros((rank, n_i), dtype=np.float64)
-        z = np.empty((rank, n_i), dtype=np.float64)
         for a in range(lo, hi):
-            z[:] = 0.0
             j = 0
             while j + 8 <= n_j:
                 x0 = x[a, j]
@@ -111,35 +109,41 @@ def mttkrp_last(x, left, prev, parts):
                 x5 = x[a, j + 5]
                 x6 = x[a, j + 6]
                 x7 = x[a, j + 7]
-                for r in range(rank):
-                    p0 = prev[j, r]
-                    p1 = prev[j + 1, r]
-                    p2 = prev[j + 2, r]
-                    p3 = prev[j + 3, r]
-                    p4 = prev[j + 4, r]
-                    p5 = prev[j + 5, r]
-                    p6 = prev[j + 6, r]
-                    p7 = prev[j + 7, r]
-                    z_r = z[r]
+                r = 0
+                while r + 2 <= rank:
+                    la = left[a, r]
+                    lb = left[a, r + 1]
+                    p0, p1, p2, p3 = prev[j, r] * la, prev[j + 1, r] * la, prev[j + 2, r] * la, prev[j + 3, r] * la
+                    p4, p5, p6, p7 = prev[j + 4, r] * la, prev[j + 5, r] * la, prev[j + 6, r] * la, prev[j + 7, r] * la
+                    q0, q1, q2, q3 = (prev[j, r + 1] * lb, prev[j + 1, r + 1] * lb,
+                                      prev[j + 2, r + 1] * lb, prev[j + 3, r + 1] * lb)
+                    q4, q5, q6, q7 = (prev[j + 4, r + 1] * lb, prev[j + 5, r + 1] * lb,
+                                      prev[j + 6, r + 1] * lb, prev[j + 7, r + 1] * lb)
+                    za = acc[r]
+                    zb = acc[r + 1]
                     for i in range(n_i):
-                        z_r[i] += (p0 * x0[i] + p1 * x1[i] + p2 * x2[i] + p3 * x3[i]) + (
-                            p4 * x4[i] + p5 * x5[i] + p6 * x6[i] + p7 * x7[i]
-                        )
+                        v0, v1, v2, v3 = x0[i], x1[i], x2[i], x3[i]
+                        v4, v5, v6, v7 = x4[i], x5[i], x6[i], x7[i]
+                        za[i] += (p0 * v0 + p1 * v1 + p2 * v2 + p3 * v3) + (p4 * v4 + p5 * v5 + p6 * v6 + p7 * v7)
+                        zb[i] += (q0 * v0 + q1 * v1 + q2 * v2 + q3 * v3) + (q4 * v4 + q5 * v5 + q6 * v6 + q7 * v7)
+                    r += 2
+                while r < rank:  # an odd last rank column
+                    za = acc[r]
+                    for jj in range(8):
+                        w = prev[j + jj, r] * left[a, r]
+                        row = x[a, j + jj]
+                        for i in range(n_i):
+                            za[i] += w * row[i]
+                    r += 1
                 j += 8
-            while j < n_j:
-                x0 = x[a, j]
+            while j < n_j:  # the last fibres, fewer than eight
+                row = x[a, j]
                 for r in range(rank):
-                    p0 = prev[j, r]
-                    z_r = z[r]
+                    w = prev[j, r] * left[a, r]
+                    za = acc[r]
                     for i in range(n_i):
-                        z_r[i] += p0 * x0[i]
+                        za[i] += w * row[i]
                 j += 1
-            for r in range(rank):
-                la = left[a, r]
-                acc_r = acc[r]
-                z_r = z[r]
-                for i in range(n_i):
-                    acc_r[i] += la * z_r[i]
         for r in range(rank):
             for i in range(n_i):
                 parts[blk, r, i] = acc[r, i]
