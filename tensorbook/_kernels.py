@@ -162,6 +162,17 @@ def _digamma(x):
     return result + np.log(x) - 0.5 * inv - series
 
 
+@njit(cache=True)
+def _exp_expected_log(gamma, out):
+    """``out[k] = exp(E[log theta_k])`` for theta ~ Dirichlet(gamma): exp(psi(gamma_k) - psi(sum gamma))."""
+    total = 0.0
+    for k in range(gamma.shape[0]):
+        total += gamma[k]
+    shift = _digamma(total)
+    for k in range(gamma.shape[0]):
+        out[k] = np.exp(_digamma(gamma[k]) - shift)
+
+
 @njit(cache=True, parallel=True)
 def lda_e_step(indptr, indices, counts, beta, alpha, gamma, sstats, n_inner, tol):
     """Variational E-step of LDA for every document, in parallel over blocks of documents.
@@ -186,12 +197,7 @@ def lda_e_step(indptr, indices, counts, beta, alpha, gamma, sstats, n_inner, tol
             start, end = indptr[d], indptr[d + 1]
             g = gamma[d]
             for _ in range(n_inner + 1):
-                total = 0.0
-                for k in range(n_topics):
-                    total += g[k]
-                shift = _digamma(total)
-                for k in range(n_topics):
-                    expected[k] = np.exp(_digamma(g[k]) - shift)
+                _exp_expected_log(g, expected)
                 for k in range(n_topics):
                     new[k] = 0.0
                 for j in range(start, end):
@@ -209,12 +215,7 @@ def lda_e_step(indptr, indices, counts, beta, alpha, gamma, sstats, n_inner, tol
                     g[k] = value
                 if change / n_topics < tol:
                     break
-            total = 0.0  # statistics with the final E[log theta]
-            for k in range(n_topics):
-                total += g[k]
-            shift = _digamma(total)
-            for k in range(n_topics):
-                expected[k] = np.exp(_digamma(g[k]) - shift)
+            _exp_expected_log(g, expected)  # statistics with the final E[log theta]
             for j in range(start, end):
                 v = indices[j]
                 norm = 1e-100
