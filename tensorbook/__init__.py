@@ -50,13 +50,14 @@ __all__ = [
     "check", "exercise", "Exercise", "Feedback", "__version__",
 ]
 
-_LAZY_SUBMODULES = ("datasets", "plotting", "widgets", "moments", "topics")
+_LAZY_SUBMODULES = ("datasets", "plotting", "widgets", "moments", "topics", "forecast")
 # Public names whose modules import heavier libraries (scikit-learn): loaded on first use.
 _LAZY_NAMES = {
     "SpectralLDA": "topics",
     "make_lda_corpus": "topics",
     "topic_recovery_error": "topics",
     "topic_coherence": "topics",
+    "Forecaster": "forecast",
 }
 
 

@@ -1,4 +1,5 @@
-"""Private Numba kernels behind :mod:`tensorbook.tenalg` (MTTKRP) and :mod:`tensorbook.topics` (the LDA E-step).
+"""Private Numba kernels behind :mod:`tensorbook.tenalg` (MTTKRP), :mod:`tensorbook.topics` (the LDA E-step)
+and :mod:`tensorbook.forecast` (the LSTM gates, forward and backward).
 
 Each kernel only loops and writes into ``out``; the public wrappers validate,
 cast and allocate. All jitted code lives in this one module so that Numba's
@@ -224,3 +225,89 @@ def lda_e_step(indptr, indices, counts, beta, alpha, gamma, sstats, n_inner, tol
                 weight = counts[j] / norm
                 for k in range(n_topics):
                     stats[k, v] += weight * expected[k] * beta[k, v]
+
+
+@njit(cache=True, fastmath=_FASTMATH)
+def lstm_gates_prepare(a, x_part, acts):
+    """``acts = (a + x_part)`` scaled for :func:`lstm_cell_update`: halved for the
+    sigmoid gates i, f, o (with the forget bias: (f + 1) / 2), unchanged for j."""
+    n_batch, width = a.shape
+    n_hidden = width // 4
+    for b in range(n_batch):
+        for k in range(n_hidden):
+            acts[b, k] = 0.5 * (a[b, k] + x_part[b, k])
+            acts[b, n_hidden + k] = a[b, n_hidden + k] + x_part[b, n_hidden + k]
+            acts[b, 2 * n_hidden + k] = 0.5 * (a[b, 2 * n_hidden + k] + x_part[b, 2 * n_hidden + k]) + 0.5
+            acts[b, 3 * n_hidden + k] = 0.5 * (a[b, 3 * n_hidden + k] + x_part[b, 3 * n_hidden + k])
+
+
+@njit(cache=True, fastmath=_FASTMATH)
+def lstm_cell_update(acts, c_prev, c):
+    """The arithmetic half of an LSTM step (the transcendental half is NumPy's vectorised tanh).
+
+    On entry ``acts = [tanh(i/2), tanh(j), tanh((f+1)/2), tanh(o/2)]`` (batch x 4H);
+    on exit the three gates hold sigmoid(x) = (1 + tanh(x/2)) / 2, and
+    ``c = c_prev * sigmoid(f + 1) + sigmoid(i) * tanh(j)``.
+    """
+    n_batch, n_hidden = c.shape
+    for b in range(n_batch):
+        for k in range(n_hidden):
+            gi = 0.5 + 0.5 * acts[b, k]
+            gf = 0.5 + 0.5 * acts[b, 2 * n_hidden + k]
+            acts[b, k] = gi
+            acts[b, 2 * n_hidden + k] = gf
+            acts[b, 3 * n_hidden + k] = 0.5 + 0.5 * acts[b, 3 * n_hidden + k]
+            c[b, k] = c_prev[b, k] * gf + gi * acts[b, n_hidden + k]
+
+
+@njit(cache=True, fastmath=_FASTMATH)
+def lstm_gates_backward(acts, c_prev, tanh_c, dh, dc, dpre):
+    """Backward through :func:`lstm_gates_forward`.
+
+    ``dh`` is dLoss/dh_t; ``dc`` holds dLoss/dc_t from later steps on entry and
+    dLoss/dc_(t-1) on exit; ``dpre`` receives dLoss/dpre.
+    """
+    n_batch, n_hidden = dh.shape
+    for b in range(n_batch):
+        for k in range(n_hidden):
+            gi = acts[b, k]
+            gj = acts[b, n_hidden + k]
+            gf = acts[b, 2 * n_hidden + k]
+            go = acts[b, 3 * n_hidden + k]
+            tc = tanh_c[b, k]
+            dht = dh[b, k]
+            dct = dc[b, k] + dht * go * (1.0 - tc * tc)
+            dpre[b, k] = dct * gj * gi * (1.0 - gi)
+            dpre[b, n_hidden + k] = dct * gi * (1.0 - gj * gj)
+            dpre[b, 2 * n_hidden + k] = dct * c_prev[b, k] * gf * (1.0 - gf)
+            dpre[b, 3 * n_hidden + k] = dht * tc * go * (1.0 - go)
+            dc[b, k] = dct * gf
+
+
+@njit(cache=True, fastmath=_FASTMATH)
+def row_kron(a, s, out):
+    """``out[b] = kron(a[b], s[b])`` for every row ``b``: the running rank vector times one copy of the state."""
+    n_batch, n_rank = a.shape
+    n_state = s.shape[1]
+    for b in range(n_batch):
+        for r in range(n_rank):
+            ar = a[b, r]
+            for k in range(n_state):
+                out[b, r * n_state + k] = ar * s[b, k]
+
+
+@njit(cache=True, fastmath=_FASTMATH)
+def row_kron_backward(dz, a, s, da, ds):
+    """Backward through :func:`row_kron`: ``da[b, r] = sum_k dz[b, r, k] s[b, k]`` and
+    ``ds[b, k] += sum_r dz[b, r, k] a[b, r]`` (``dz`` is batch x (rank * state))."""
+    n_batch, n_rank = a.shape
+    n_state = s.shape[1]
+    for b in range(n_batch):
+        for r in range(n_rank):
+            ar = a[b, r]
+            acc = 0.0
+            for k in range(n_state):
+                g = dz[b, r * n_state + k]
+                acc += g * s[b, k]
+                ds[b, k] += g * ar
+            da[b, r] = acc

@@ -1,0 +1,814 @@
+"""Recurrent forecasters in NumPy + Numba: an LSTM, and tensor-train RNNs of higher order.
+
+A tensor-train RNN (Yu, Zheng, Anandkumar & Yue, 2017) replaces the linear
+recurrence ``U h(t-1)`` of an RNN by a polynomial of order ``P`` in the
+augmented state ``s(t) = [1; h(t-1); ...; h(t-L)]`` (``L`` lags, so
+``S = L*H + 1`` entries): the ``P``-fold outer product of ``s(t)`` contracted
+with a transition tensor of ``S**P * D`` entries. The tensor is held as a
+tensor train of ``P`` cores of shape ``(r(p-1), S, r(p))`` with ``r(0) = 1``
+and ``r(P) = D``, the width of the pre-activations, and contracted core by
+core: one copy of ``s(t)`` at a time, so nothing of size ``S**P`` is ever formed.
+
+Three cells share one implementation, a *transition* followed by an
+*activation*:
+
+========  ===========================================  ===========
+cell      transition                                   activation
+========  ===========================================  ===========
+"lstm"    ``U h(t-1)`` (one core, no lags, no ``1``)   LSTM gates
+"trnn"    tensor train of order ``P`` on ``s(t)``      ``tanh``
+"tlstm"   tensor train of order ``P`` on ``s(t)``      LSTM gates
+========  ===========================================  ===========
+
+A ``"tlstm"`` of order 1 is the *matrix LSTM*: a dense linear map of ``L``
+lagged states (the gates see all ``L`` lags, but no products of them).
+
+The gates are ``[i, j, f, o] = W x(t) + transition + b``, then
+``c(t) = c(t-1) * sigmoid(f + 1) + sigmoid(i) * tanh(j)`` and
+``h(t) = tanh(c(t)) * sigmoid(o)``.
+
+The forecaster is a sequence-to-sequence model: an encoder cell reads the
+history, a decoder cell (same architecture, its own weights) starts from the
+encoder's state and lagged hidden states, and at every step feeds its own
+prediction ``y = W_y h + b_y`` back as its next input, in training as at test
+time. Gradients are by backpropagation through time, written out below and
+checked against finite differences in the tests; training uses Adam with
+gradient-norm clipping, a chronological validation split and early stopping.
+"""
+
+import math
+import numbers
+
+import numpy as np
+
+from . import _kernels
+from ._validation import as_float_array, check_finite, check_int, check_random_state
+
+__all__ = [
+    "Forecaster",
+    "n_parameters",
+    "persistence",
+    "seasonal_naive",
+    "sliding_windows",
+    "rmse_by_horizon",
+]
+
+CELLS = ("lstm", "trnn", "tlstm")
+
+
+# ---------------------------------------------------------------------------
+# Architecture and parameter layout
+# ---------------------------------------------------------------------------
+
+
+class _Spec:
+    """The shapes of one encoder-decoder model; the parameters live in one flat vector."""
+
+    def __init__(self, cell, n_features, hidden_size, n_lags, order, ranks):
+        self.cell = cell
+        self.n_features = n_features
+        self.hidden = hidden_size
+        self.lstm = cell in ("lstm", "tlstm")
+        self.width = 4 * hidden_size if self.lstm else hidden_size
+        if cell == "lstm":
+            self.n_lags, self.order, self.const = 1, 1, 0
+            self.state = hidden_size
+            self.ranks = (1, self.width)
+        else:
+            self.n_lags, self.order, self.const = n_lags, order, 1
+            self.state = n_lags * hidden_size + 1
+            self.ranks = (1, *ranks, self.width)
+        shapes = []
+        for part in ("enc", "dec"):
+            shapes.append((f"{part}_W", (n_features, self.width)))
+            shapes.append((f"{part}_b", (self.width,)))
+            for p in range(self.order):
+                shapes.append((f"{part}_G{p + 1}", (self.ranks[p], self.state, self.ranks[p + 1])))
+        shapes.append(("out_W", (hidden_size, n_features)))
+        shapes.append(("out_b", (n_features,)))
+        self.shapes = shapes
+        self.size = sum(math.prod(shape) for _, shape in shapes)
+
+    def views(self, flat):
+        """Named views into the flat vector ``flat`` (parameters or gradients)."""
+        out, start = {}, 0
+        for name, shape in self.shapes:
+            stop = start + math.prod(shape)
+            out[name] = flat[start:stop].reshape(shape)
+            start = stop
+        return out
+
+    def init(self, rng, dtype):
+        """Glorot-style random weights: every pre-activation starts with variance about 1."""
+        flat = np.zeros(self.size, dtype=dtype)
+        v = self.views(flat)
+        for part in ("enc", "dec"):
+            fan_in = self.n_features + self.hidden
+            v[f"{part}_W"][...] = rng.normal(0.0, 1.0 / math.sqrt(fan_in), v[f"{part}_W"].shape)
+            for p in range(self.order):
+                core = v[f"{part}_G{p + 1}"]
+                if p == self.order - 1:
+                    scale = 1.0 / math.sqrt(fan_in * self.ranks[p])
+                else:  # inner cores keep the running rank vector near unit size
+                    scale = 1.0 / math.sqrt(self.state)
+                core[...] = rng.normal(0.0, scale, core.shape)
+        v["out_W"][...] = rng.normal(0.0, 1.0 / math.sqrt(self.hidden), v["out_W"].shape)
+        return flat
+
+
+def _check_cell_args(cell, hidden_size, n_lags, order, tt_rank):
+    if cell not in CELLS:
+        raise ValueError(f"cell must be one of {CELLS}, got {cell!r}")
+    hidden_size = check_int(hidden_size, "hidden_size")
+    if cell == "lstm":
+        for name, value in (("n_lags", n_lags), ("order", order), ("tt_rank", tt_rank)):
+            if value is not None:
+                raise ValueError(
+                    f"{name} applies to the tensor-train cells 'trnn' and 'tlstm' only; "
+                    f"leave it None for cell='lstm', got {value!r}"
+                )
+        return hidden_size, 1, 1, ()
+    n_lags = check_int(2 if n_lags is None else n_lags, "n_lags")
+    order = check_int(2 if order is None else order, "order")
+    tt_rank = 4 if tt_rank is None else tt_rank
+    if isinstance(tt_rank, numbers.Integral) and not isinstance(tt_rank, bool):
+        ranks = (check_int(tt_rank, "tt_rank"),) * (order - 1)
+    else:
+        try:
+            ranks = tuple(tt_rank)
+        except TypeError:
+            raise TypeError(f"tt_rank must be an integer or a sequence of integers, got {tt_rank!r}") from None
+        if len(ranks) != order - 1:
+            raise ValueError(
+                f"tt_rank must hold order - 1 = {order - 1} inner ranks, got {len(ranks)}: {tt_rank!r}"
+            )
+        ranks = tuple(check_int(r, "tt_rank") for r in ranks)
+    return hidden_size, n_lags, order, ranks
+
+
+def n_parameters(cell, n_features, hidden_size, n_lags=None, order=None, tt_rank=None, *, dense=False):
+    """Number of trainable parameters of a :class:`Forecaster` (encoder, decoder and output layer).
+
+    Each cell has ``W`` (``F x D``), ``b`` (``D``) and its transition; the
+    output layer has ``H x F + F``. The transition of ``"lstm"`` is ``H x D``;
+    that of ``"trnn"``/``"tlstm"`` is the tensor train
+    ``sum_p r(p-1) * S * r(p)`` with ``S = L*H + 1``, or, with
+    ``dense=True``, the full transition tensor ``S**P * D`` that the train
+    replaces. ``D`` is ``4H`` for the LSTM cells and ``H`` for ``"trnn"``.
+
+    Parameters
+    ----------
+    cell : {"lstm", "trnn", "tlstm"}
+    n_features, hidden_size : int
+    n_lags, order, tt_rank : int, optional
+        As in :class:`Forecaster` (defaults 2, 2 and 4; must be None for ``"lstm"``).
+    dense : bool
+        Count a dense transition tensor instead of the tensor train.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> from tensorbook.forecast import n_parameters
+    >>> n_parameters("lstm", 1, 8)          # 2 * (1*32 + 32 + 8*32) + 8 + 1
+    649
+    >>> n_parameters("tlstm", 1, 8, n_lags=2, order=3, tt_rank=4)
+    5169
+    >>> n_parameters("tlstm", 1, 8, n_lags=2, order=3, tt_rank=4, dense=True)
+    314569
+    """
+    n_features = check_int(n_features, "n_features")
+    hidden_size, n_lags, order, ranks = _check_cell_args(cell, hidden_size, n_lags, order, tt_rank)
+    spec = _Spec(cell, n_features, hidden_size, n_lags, order, ranks)
+    if not dense or cell == "lstm":
+        return spec.size
+    per_cell_train = sum(spec.ranks[p] * spec.state * spec.ranks[p + 1] for p in range(order))
+    return spec.size + 2 * (spec.state**order * spec.width - per_cell_train)
+
+
+# ---------------------------------------------------------------------------
+# Forward pass and backpropagation through time
+# ---------------------------------------------------------------------------
+
+
+def _forward(spec, theta, x, n_out):
+    """Run the encoder over ``x[:-1]`` and the decoder for ``n_out`` steps.
+
+    ``x`` is time-major, shape ``(T, B, F)`` (scaled). Returns the predictions
+    ``(n_out, B, F)`` and everything the backward pass needs.
+    """
+    v = spec.views(theta)
+    n_in, n_batch, n_feat = x.shape
+    n_enc = n_in - 1
+    n_steps = n_enc + n_out
+    H, L, D, S = spec.hidden, spec.n_lags, spec.width, spec.state
+    dtype = theta.dtype
+    hs = np.zeros((L + n_steps, n_batch, H), dtype)  # hs[L + t] = h(t); the first L are the zero start
+    X = np.empty((n_steps, n_batch, n_feat), dtype)  # the input of every step
+    X[: n_enc + 1] = x
+    Y = np.empty((n_out, n_batch, n_feat), dtype)
+    if spec.const:
+        states = np.empty((n_steps, n_batch, S), dtype)
+        states[:, :, 0] = 1.0
+    else:  # the LSTM's state is h(t-1) itself
+        states = hs[L - 1 : L - 1 + n_steps]
+    runs = [np.empty((n_steps, n_batch, spec.ranks[p]), dtype) for p in range(1, spec.order)]
+    z = [np.empty((n_batch, spec.ranks[p] * S), dtype) for p in range(1, spec.order)]
+    x_part = np.empty((n_batch, D), dtype)
+    if spec.lstm:
+        cs = np.zeros((n_steps + 1, n_batch, H), dtype)
+        acts = np.empty((n_steps, n_batch, D), dtype)
+        tanh_c = np.empty((n_steps, n_batch, H), dtype)
+    pre_enc = (X[:n_enc].reshape(-1, n_feat) @ v["enc_W"] + v["enc_b"]).reshape(n_enc, n_batch, D)
+    cores = _core_matrices(spec, v)
+    for t in range(n_steps):
+        part = "enc" if t < n_enc else "dec"
+        s = states[t]
+        if spec.const:  # s(t) = [1; h(t-1); ...; h(t-L)], zeros before the start
+            for lag in range(1, L + 1):
+                block = s[:, 1 + (lag - 1) * H : 1 + lag * H]
+                if t - lag >= 0:
+                    block[...] = hs[L + t - lag]
+                else:
+                    block[...] = 0.0
+        a = s @ cores[part][0]
+        for p in range(1, spec.order):
+            runs[p - 1][t] = a
+            _kernels.row_kron(a, s, z[p - 1])
+            a = z[p - 1] @ cores[part][p]
+        if t < n_enc:
+            xp = pre_enc[t]
+        else:
+            np.matmul(X[t], v["dec_W"], out=x_part)
+            x_part += v["dec_b"]
+            xp = x_part
+        if spec.lstm:
+            _kernels.lstm_gates_prepare(a, xp, acts[t])
+            np.tanh(acts[t], out=acts[t])
+            _kernels.lstm_cell_update(acts[t], cs[t], cs[t + 1])
+            np.tanh(cs[t + 1], out=tanh_c[t])
+            np.multiply(tanh_c[t], acts[t][:, 3 * H :], out=hs[L + t])
+        else:
+            np.add(a, xp, out=hs[L + t])
+            np.tanh(hs[L + t], out=hs[L + t])
+        if t >= n_enc:
+            k = t - n_enc
+            np.matmul(hs[L + t], v["out_W"], out=Y[k])
+            Y[k] += v["out_b"]
+            if t + 1 < n_steps:
+                X[t + 1] = Y[k]
+    cache = {"hs": hs, "X": X, "states": states, "runs": runs, "n_enc": n_enc}
+    if spec.lstm:
+        cache.update(cs=cs, acts=acts, tanh_c=tanh_c)
+    return Y, cache
+
+
+def _core_matrices(spec, v):
+    """Each core ``G_p`` as the matrix ``(r(p-1) * S) x r(p)`` that one contraction step multiplies by."""
+    return {
+        part: [v[f"{part}_G{p + 1}"].reshape(spec.ranks[p] * spec.state, -1) for p in range(spec.order)]
+        for part in ("enc", "dec")
+    }
+
+
+def _backward(spec, theta, cache, dY):
+    """Gradient of the loss with respect to ``theta``, given dLoss/dY.
+
+    The sequential part (through time) runs step by step; the weight
+    gradients are then summed over all steps at once, one GEMM per matrix.
+    """
+    v = spec.views(theta)
+    grad = np.zeros_like(theta)
+    g = spec.views(grad)
+    hs, X, n_enc, states, runs = cache["hs"], cache["X"], cache["n_enc"], cache["states"], cache["runs"]
+    n_steps, n_batch, n_feat = X.shape
+    n_out = n_steps - n_enc
+    H, L, D, S = spec.hidden, spec.n_lags, spec.width, spec.state
+    dtype = theta.dtype
+    dhs = np.zeros_like(hs)
+    dc = np.zeros((n_batch, H), dtype)
+    dpre = np.empty((n_steps, n_batch, D), dtype)  # dLoss/d(pre-activation), every step
+    dys = np.empty((n_out, n_batch, n_feat), dtype)  # dLoss/dy, the fed-back path included
+    druns = [np.empty_like(r) for r in runs]  # dLoss/d(running rank vector), every step
+    ds = np.empty((n_batch, S), dtype)
+    cores = _core_matrices(spec, v)
+    for t in range(n_steps - 1, -1, -1):
+        part = "enc" if t < n_enc else "dec"
+        if t >= n_enc:
+            k = t - n_enc
+            dy = dys[k]
+            np.copyto(dy, dY[k])
+            if t + 1 < n_steps:  # y(k) was the input of step t + 1
+                dy += dpre[t + 1] @ v["dec_W"].T
+            dhs[L + t] += dy @ v["out_W"].T
+        if spec.lstm:
+            _kernels.lstm_gates_backward(
+                cache["acts"][t], cache["cs"][t], cache["tanh_c"][t], dhs[L + t], dc, dpre[t]
+            )
+        else:
+            h = hs[L + t]
+            np.multiply(dhs[L + t], 1.0 - h * h, out=dpre[t])
+        s = states[t]
+        da = dpre[t]
+        ds[...] = 0.0
+        for p in range(spec.order - 1, 0, -1):
+            dz = da @ cores[part][p].T
+            _kernels.row_kron_backward(dz, runs[p - 1][t], s, druns[p - 1][t], ds)
+            da = druns[p - 1][t]
+        if t == 0:
+            continue  # h(-1), ..., h(-L) are the fixed zero start: nothing flows further back
+        ds += da @ cores[part][0].T
+        off = spec.const
+        for lag in range(1, min(L, t) + 1):
+            dhs[L + t - lag] += ds[:, off + (lag - 1) * H : off + lag * H]
+    # Weight gradients: one GEMM per matrix over all steps of the encoder, then of the decoder.
+    for part, rows in (("enc", slice(0, n_enc)), ("dec", slice(n_enc, n_steps))):
+        n_rows = (rows.stop - rows.start) * n_batch
+        if n_rows == 0:
+            continue
+        dp = dpre[rows].reshape(n_rows, D)
+        g[f"{part}_W"] += X[rows].reshape(n_rows, n_feat).T @ dp
+        g[f"{part}_b"] += dp.sum(axis=0)
+        st = states[rows].reshape(n_rows, S)
+        for p in range(spec.order):
+            d_out = dp if p == spec.order - 1 else druns[p][rows].reshape(n_rows, -1)
+            if p == 0:
+                z = st
+            else:
+                z = np.empty((n_rows, spec.ranks[p] * S), dtype)
+                _kernels.row_kron(runs[p - 1][rows].reshape(n_rows, -1), st, z)
+            g[f"{part}_G{p + 1}"] += (z.T @ d_out).reshape(spec.ranks[p], S, -1)
+    g["out_W"] += hs[L + n_enc :].reshape(-1, H).T @ dys.reshape(-1, n_feat)
+    g["out_b"] += dys.reshape(-1, n_feat).sum(axis=0)
+    return grad
+
+
+def _loss_and_grad(spec, theta, x, target):
+    """Mean squared error over the horizon and its gradient; ``x`` (T, B, F), ``target`` (n_out, B, F)."""
+    Y, cache = _forward(spec, theta, x, target.shape[0])
+    diff = Y - target
+    loss = float(np.mean(diff * diff))
+    dY = diff * (2.0 / diff.size)
+    return loss, _backward(spec, theta, cache, dY)
+
+
+class _Adam:
+    """Adam (Kingma & Ba, 2015) on one flat parameter vector, with global-norm gradient clipping."""
+
+    def __init__(self, size, dtype, learning_rate, clip_norm, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.m = np.zeros(size, dtype)
+        self.v = np.zeros(size, dtype)
+        self.t = 0
+        self.lr, self.clip, self.b1, self.b2, self.eps = learning_rate, clip_norm, beta1, beta2, eps
+
+    def step(self, theta, grad):
+        norm = float(np.sqrt(grad @ grad))
+        if not math.isfinite(norm):
+            raise FloatingPointError(
+                "the gradient became NaN or infinite during training; lower learning_rate or clip_norm"
+            )
+        if self.clip is not None and norm > self.clip:
+            grad = grad * (self.clip / norm)
+        self.t += 1
+        self.m *= self.b1
+        self.m += (1.0 - self.b1) * grad
+        self.v *= self.b2
+        self.v += (1.0 - self.b2) * grad * grad
+        step = self.lr * math.sqrt(1.0 - self.b2**self.t) / (1.0 - self.b1**self.t)
+        theta -= step * self.m / (np.sqrt(self.v) + self.eps)
+        return norm
+
+
+# ---------------------------------------------------------------------------
+# The estimator
+# ---------------------------------------------------------------------------
+
+
+class Forecaster:
+    """A sequence-to-sequence recurrent forecaster: LSTM, tensor-train RNN or tensor-train LSTM.
+
+    Parameters
+    ----------
+    cell : {"lstm", "trnn", "tlstm"}
+        The recurrent cell (see the module docstring). ``"tlstm"`` with
+        ``order=1`` is the matrix LSTM: lags, no tensor train.
+    hidden_size : int
+        ``H``, the size of the hidden state.
+    n_lags, order, tt_rank : int, optional
+        For ``"trnn"``/``"tlstm"`` only: the number ``L`` of lagged hidden
+        states in ``s(t)``, the polynomial order ``P``, and the inner ranks of
+        the tensor train (one int for all, or ``order - 1`` ints). Defaults
+        2, 2 and 4. Must be None for ``"lstm"``.
+    input_steps : int
+        Length of the history the encoder reads (at least 1; the last value
+        of the history is the decoder's first input).
+    output_steps : int
+        Horizon trained on: the loss is the mean squared error of the decoder's
+        ``output_steps`` predictions, each fed back as the next input.
+        :meth:`predict` can run the decoder for any horizon.
+    batch_size, learning_rate, clip_norm : int, float, float or None
+        Adam's mini-batch size and step size; gradients whose norm exceeds
+        ``clip_norm`` are scaled down to it (None: no clipping).
+    max_epochs, patience : int
+        Training stops after ``max_epochs`` passes over the training windows,
+        or earlier when the validation loss has not improved for ``patience``
+        epochs; the parameters of the best epoch are kept.
+    validation_fraction : float
+        The last fraction of the series (in time) used for validation only,
+        in ``(0, 0.5]``.
+    dtype : {"float32", "float64"}
+        Floating-point type of the parameters and the computation (float32
+        is about 1.7 times faster; the gradient checks use float64).
+    progress : bool
+        Show a tqdm progress bar over epochs.
+    random_state : None, int or numpy.random.Generator
+        Seeds the initial weights and the order of the mini-batches.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+    n_params_ : int
+        Trainable parameters (:func:`n_parameters`).
+    params_ : dict of numpy.ndarray
+        The trained weights by name (encoder ``enc_*``, decoder ``dec_*``,
+        output layer ``out_*``); ``*_G1``, ``*_G2``, ... are the cores.
+    mean_, scale_ : numpy.ndarray
+        Per-feature mean and standard deviation of the training part; the
+        networks see ``(series - mean_) / scale_`` and predictions are mapped back.
+    history_ : dict
+        ``train_loss`` and ``val_loss`` per epoch (mean squared error in scaled units).
+    best_epoch_, n_epochs_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tensorbook.forecast import Forecaster
+    >>> t = np.arange(600)
+    >>> series = np.sin(2 * np.pi * t / 24)[:, None]            # (time, features)
+    >>> model = Forecaster("tlstm", hidden_size=8, input_steps=12, output_steps=6,
+    ...                    max_epochs=5, random_state=0).fit(series)
+    >>> model.predict(series[:100], horizon=6).shape
+    (6, 1)
+    >>> model.n_params_
+    4625
+    """
+
+    def __init__(
+        self,
+        cell="tlstm",
+        hidden_size=16,
+        n_lags=None,
+        order=None,
+        tt_rank=None,
+        input_steps=12,
+        output_steps=12,
+        batch_size=64,
+        learning_rate=3e-3,
+        clip_norm=1.0,
+        max_epochs=50,
+        patience=5,
+        validation_fraction=0.2,
+        dtype="float32",
+        progress=False,
+        random_state=None,
+    ):
+        self.cell = cell
+        self.hidden_size = hidden_size
+        self.n_lags = n_lags
+        self.order = order
+        self.tt_rank = tt_rank
+        self.input_steps = input_steps
+        self.output_steps = output_steps
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.clip_norm = clip_norm
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.dtype = dtype
+        self.progress = progress
+        self.random_state = random_state
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"Forecaster({args})"
+
+    def get_params(self, deep=True):
+        """The constructor's arguments, as a dict (scikit-learn's convention)."""
+        names = (
+            "cell", "hidden_size", "n_lags", "order", "tt_rank", "input_steps", "output_steps",
+            "batch_size", "learning_rate", "clip_norm", "max_epochs", "patience",
+            "validation_fraction", "dtype", "progress", "random_state",
+        )
+        return {name: getattr(self, name) for name in names}
+
+    def set_params(self, **params):
+        """Set constructor arguments by name; returns ``self``."""
+        valid = self.get_params()
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(f"{name!r} is not a parameter of Forecaster; valid: {sorted(valid)}")
+            setattr(self, name, value)
+        return self
+
+    # -- checks ------------------------------------------------------------
+
+    def _validated(self):
+        hidden, n_lags, order, ranks = _check_cell_args(
+            self.cell, self.hidden_size, self.n_lags, self.order, self.tt_rank
+        )
+        check_int(self.input_steps, "input_steps")
+        check_int(self.output_steps, "output_steps")
+        check_int(self.batch_size, "batch_size")
+        check_int(self.max_epochs, "max_epochs")
+        check_int(self.patience, "patience")
+        for name in ("learning_rate", "clip_norm"):
+            value = getattr(self, name)
+            if name == "clip_norm" and value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+                raise ValueError(f"{name} must be a number > 0, got {value!r}")
+        vf = self.validation_fraction
+        if isinstance(vf, bool) or not isinstance(vf, numbers.Real) or not 0 < vf <= 0.5:
+            raise ValueError(f"validation_fraction must be a number in (0, 0.5], got {vf!r}")
+        if str(self.dtype) not in ("float64", "float32"):
+            raise ValueError(f"dtype must be 'float64' or 'float32', got {self.dtype!r}")
+        return hidden, n_lags, order, ranks
+
+    def _check_fitted(self):
+        if not hasattr(self, "theta_"):
+            raise RuntimeError("this Forecaster is not fitted yet: call fit(series) first")
+
+    # -- training ----------------------------------------------------------
+
+    def fit(self, series):
+        """Train on one multivariate series.
+
+        Parameters
+        ----------
+        series : array_like, shape (time, features)
+            Evenly spaced observations, finite. The first
+            ``1 - validation_fraction`` of the time steps train the networks;
+            the windows whose targets lie in the rest measure the validation
+            loss for early stopping.
+
+        Returns
+        -------
+        self
+        """
+        hidden, n_lags, order, ranks = self._validated()
+        series = _check_series(series, "series")
+        n_time, n_feat = series.shape
+        window = self.input_steps + self.output_steps
+        n_train = int(round(n_time * (1.0 - self.validation_fraction)))
+        n_val_windows = n_time - n_train - self.output_steps + 1
+        if n_train - window + 1 < 1 or n_val_windows < 1:
+            raise ValueError(
+                f"series is too short: {n_time} time steps leave {n_train - window + 1} training "
+                f"and {n_val_windows} validation windows of input_steps + output_steps = {window} "
+                f"steps with validation_fraction={self.validation_fraction}; both must be >= 1"
+            )
+        dtype = np.dtype(str(self.dtype))
+        mean = series[:n_train].mean(axis=0)
+        scale = series[:n_train].std(axis=0)
+        flat = np.flatnonzero(scale <= 1e-12 * np.maximum(1.0, np.abs(mean)))
+        if flat.size:
+            raise ValueError(
+                f"series feature {int(flat[0])} is constant over the training part; "
+                "it cannot be scaled (drop it, or forecast it as a constant)"
+            )
+        scaled = ((series - mean) / scale).astype(dtype)
+        train = sliding_windows(scaled[:n_train], window)
+        val = sliding_windows(scaled[n_train - self.input_steps :], window)
+
+        rng = check_random_state(self.random_state)
+        spec = _Spec(self.cell, n_feat, hidden, n_lags, order, ranks)
+        theta = spec.init(rng, dtype)
+        adam = _Adam(spec.size, dtype, float(self.learning_rate), self.clip_norm)
+        history = {"train_loss": [], "val_loss": []}
+        best = (np.inf, 0, theta.copy())
+        bar = _progress_bar(self.max_epochs, self.progress, f"{self.cell} H={hidden}")
+        try:
+            for epoch in range(self.max_epochs):
+                order_ = rng.permutation(train.shape[0])
+                total = 0.0
+                for start in range(0, order_.size, self.batch_size):
+                    batch = train[np.sort(order_[start : start + self.batch_size])]
+                    x = batch[:, : self.input_steps].transpose(1, 0, 2)
+                    target = batch[:, self.input_steps :].transpose(1, 0, 2)
+                    loss, grad = _loss_and_grad(spec, theta, x, target)
+                    adam.step(theta, grad)
+                    total += loss * batch.shape[0]
+                history["train_loss"].append(total / train.shape[0])
+                val_loss = _mse(spec, theta, val, self.input_steps)
+                history["val_loss"].append(val_loss)
+                if val_loss < best[0]:
+                    best = (val_loss, epoch, theta.copy())
+                if bar is not None:
+                    bar.set_postfix(train=f"{history['train_loss'][-1]:.4f}", val=f"{val_loss:.4f}")
+                    bar.update()
+                if epoch - best[1] >= self.patience:
+                    break
+        finally:
+            if bar is not None:
+                bar.close()
+        self.spec_ = spec
+        self.theta_ = best[2]
+        self.params_ = spec.views(self.theta_)
+        self.n_features_in_ = n_feat
+        self.n_params_ = spec.size
+        self.mean_, self.scale_ = mean, scale
+        self.history_ = history
+        self.best_epoch_ = best[1]
+        self.n_epochs_ = len(history["val_loss"])
+        return self
+
+    # -- prediction --------------------------------------------------------
+
+    def predict(self, history, horizon):
+        """Forecast ``horizon`` steps after the end of ``history``.
+
+        Parameters
+        ----------
+        history : array_like, shape (time, features) or (batch, time, features)
+            Recent observations; the last ``input_steps`` of them are used.
+        horizon : int
+            Number of steps to forecast, >= 1 (any length: the decoder keeps
+            feeding back its own predictions).
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(horizon, features)``, or ``(batch, horizon, features)``
+            for a batch of histories, in the units of the training series.
+        """
+        self._check_fitted()
+        horizon = check_int(horizon, "horizon")
+        history = as_float_array(history, "history", ndim=(2, 3))
+        single = history.ndim == 2
+        batch = history[None] if single else history
+        if batch.shape[-1] != self.n_features_in_:
+            raise ValueError(
+                f"history must have {self.n_features_in_} features (the last axis), as in fit; "
+                f"got shape {history.shape}"
+            )
+        if batch.shape[1] < self.input_steps:
+            raise ValueError(
+                f"history must hold at least input_steps = {self.input_steps} time steps, "
+                f"got {batch.shape[1]} (shape {history.shape})"
+            )
+        check_finite({"history": batch})
+        x = ((batch[:, -self.input_steps :] - self.mean_) / self.scale_).astype(self.theta_.dtype)
+        out = np.empty((batch.shape[0], horizon, self.n_features_in_))
+        for start in range(0, batch.shape[0], 1024):
+            Y, _ = _forward(self.spec_, self.theta_, x[start : start + 1024].transpose(1, 0, 2), horizon)
+            out[start : start + 1024] = Y.transpose(1, 0, 2)
+        out = out * self.scale_ + self.mean_
+        return out[0] if single else out
+
+
+def _mse(spec, theta, windows, input_steps):
+    """Mean squared error (scaled units) of the model on ``windows`` (n, T, F)."""
+    total = 0.0
+    for start in range(0, windows.shape[0], 1024):
+        batch = windows[start : start + 1024]
+        x = batch[:, :input_steps].transpose(1, 0, 2)
+        target = batch[:, input_steps:].transpose(1, 0, 2)
+        Y, _ = _forward(spec, theta, x, target.shape[0])
+        total += float(np.sum((Y - target) ** 2))
+    return total / windows[:, input_steps:].size
+
+
+def _progress_bar(total, show, desc):
+    if not show:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="epoch")
+
+
+def _check_series(series, name):
+    arr = as_float_array(series, name)
+    if arr.ndim != 2:
+        hint = " (for one feature, use series.reshape(-1, 1))" if arr.ndim == 1 else ""
+        raise ValueError(f"{name} must be 2-D, (time, features); got shape {arr.shape}{hint}")
+    if arr.shape[0] < 2 or arr.shape[1] < 1:
+        raise ValueError(f"{name} must have at least 2 time steps and 1 feature, got shape {arr.shape}")
+    check_finite({name: arr})
+    return np.asarray(arr, dtype=np.float64)
+
+
+# ---------------------------------------------------------------------------
+# Baselines and evaluation
+# ---------------------------------------------------------------------------
+
+
+def sliding_windows(series, length, stride=1):
+    """All windows of ``length`` consecutive steps of ``series``: a read-only view.
+
+    Parameters
+    ----------
+    series : numpy.ndarray, shape (time, features)
+    length, stride : int
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n_windows, length, features)`` with
+        ``n_windows = (time - length) // stride + 1``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tensorbook.forecast import sliding_windows
+    >>> sliding_windows(np.arange(6.0)[:, None], 4, stride=2)[:, :, 0]
+    array([[0., 1., 2., 3.],
+           [2., 3., 4., 5.]])
+    """
+    series = np.asarray(series)
+    if series.ndim != 2:
+        raise ValueError(f"series must be 2-D, (time, features); got shape {series.shape}")
+    length = check_int(length, "length")
+    stride = check_int(stride, "stride")
+    if length > series.shape[0]:
+        raise ValueError(f"length must be at most the series length {series.shape[0]}, got {length}")
+    view = np.lib.stride_tricks.sliding_window_view(series, length, axis=0)  # (n, F, length)
+    return view[::stride].transpose(0, 2, 1)
+
+
+def _as_histories(history):
+    history = as_float_array(history, "history", ndim=(2, 3))
+    return history, history.ndim == 2
+
+
+def persistence(history, horizon):
+    """The naive forecast: repeat the last observation ``horizon`` times.
+
+    ``history`` is (time, features) or (batch, time, features); the result
+    has ``horizon`` in place of ``time``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tensorbook.forecast import persistence
+    >>> persistence(np.array([[1.0], [2.0], [3.0]]), 2)
+    array([[3.],
+           [3.]])
+    """
+    horizon = check_int(horizon, "horizon")
+    history, _ = _as_histories(history)
+    last = history[..., -1:, :]
+    return np.repeat(last, horizon, axis=-2)
+
+
+def seasonal_naive(history, horizon, season):
+    """Repeat the last full season: the forecast for ``t + k`` is the value one (or more) seasons earlier.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tensorbook.forecast import seasonal_naive
+    >>> seasonal_naive(np.arange(6.0)[:, None], 5, season=3)[:, 0]
+    array([3., 4., 5., 3., 4.])
+    """
+    horizon = check_int(horizon, "horizon")
+    season = check_int(season, "season")
+    history, _ = _as_histories(history)
+    if history.shape[-2] < season:
+        raise ValueError(
+            f"history must hold at least one season ({season} steps), got {history.shape[-2]}"
+        )
+    last = history[..., history.shape[-2] - season :, :]
+    idx = np.arange(horizon) % season
+    return last[..., idx, :]
+
+
+def rmse_by_horizon(predictions, truth):
+    """Root-mean-squared error at each forecast step, pooled over windows and features.
+
+    Parameters
+    ----------
+    predictions, truth : array_like, shape (windows, horizon, features)
+
+    Returns
+    -------
+    numpy.ndarray, shape (horizon,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tensorbook.forecast import rmse_by_horizon
+    >>> truth = np.zeros((2, 3, 1))
+    >>> rmse_by_horizon(truth + [[[1.0], [2.0], [3.0]]], truth)
+    array([1., 2., 3.])
+    """
+    predictions = as_float_array(predictions, "predictions", ndim=3)
+    truth = as_float_array(truth, "truth", ndim=3)
+    if predictions.shape != truth.shape:
+        raise ValueError(
+            f"predictions and truth must have the same shape (windows, horizon, features), "
+            f"got {predictions.shape} and {truth.shape}"
+        )
+    return np.sqrt(np.mean((predictions - truth) ** 2, axis=(0, 2)))
