@@ -17,11 +17,11 @@ import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
 
-def gemm_gflops(n: int, threads: int, repeat: int) -> float:
-    """Best-of-``repeat`` GFLOP/s of an n x n float64 matrix product (2 n^3 flops)."""
+def gemm_gflops(n: int, threads: int, repeat: int, dtype=np.float64) -> float:
+    """Best-of-``repeat`` GFLOP/s of an n x n matrix product (2 n^3 flops), float64 unless ``dtype``."""
     rng = np.random.default_rng(0)
-    a, b = rng.standard_normal((n, n)), rng.standard_normal((n, n))
-    out = np.empty((n, n))
+    a, b = rng.standard_normal((n, n)).astype(dtype), rng.standard_normal((n, n)).astype(dtype)
+    out = np.empty((n, n), dtype)
     with threadpool_limits(limits=threads, user_api="blas"):
         np.matmul(a, b, out=out)  # warm up
         best = float("inf")

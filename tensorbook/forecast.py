@@ -51,6 +51,7 @@ __all__ = [
     "seasonal_naive",
     "sliding_windows",
     "rmse_by_horizon",
+    "compare_forecasters",
 ]
 
 CELLS = ("lstm", "trnn", "tlstm")
@@ -64,8 +65,9 @@ CELLS = ("lstm", "trnn", "tlstm")
 class _Spec:
     """The shapes of one encoder-decoder model; the parameters live in one flat vector."""
 
-    def __init__(self, cell, n_features, hidden_size, n_lags, order, ranks):
+    def __init__(self, cell, n_features, hidden_size, n_lags, order, ranks, residual=False):
         self.cell = cell
+        self.residual = residual
         self.n_features = n_features
         self.hidden = hidden_size
         self.lstm = cell in ("lstm", "tlstm")
@@ -257,6 +259,8 @@ def _forward(spec, theta, x, n_out):
             k = t - n_enc
             np.matmul(hs[L + t], v["out_W"], out=Y[k])
             Y[k] += v["out_b"]
+            if spec.residual:  # predict the change from the step's input
+                Y[k] += X[t]
             if t + 1 < n_steps:
                 X[t + 1] = Y[k]
     cache = {"hs": hs, "X": X, "states": states, "runs": runs, "n_enc": n_enc}
@@ -302,6 +306,8 @@ def _backward(spec, theta, cache, dY):
             np.copyto(dy, dY[k])
             if t + 1 < n_steps:  # y(k) was the input of step t + 1
                 dy += dpre[t + 1] @ v["dec_W"].T
+                if spec.residual:  # ... and, through the residual connection, part of y(k + 1)
+                    dy += dys[k + 1]
             dhs[L + t] += dy @ v["out_W"].T
         if spec.lstm:
             _kernels.lstm_gates_backward(
@@ -404,6 +410,15 @@ class Forecaster:
     input_steps : int
         Length of the history the encoder reads (at least 1; the last value
         of the history is the decoder's first input).
+    residual : bool
+        The decoder predicts the change from its input: ``y = x + W_y h + b_y``
+        (so an untrained decoder starts near the persistence forecast).
+        False: ``y = W_y h + b_y``.
+    season : int, optional
+        Seasonal differencing: when given, the networks model the change
+        ``y(t) - y(t - season)`` (what :func:`seasonal_naive` would get wrong)
+        and the forecast adds back the value one season earlier. The history
+        must then hold ``input_steps + season`` steps. None: model ``y`` itself.
     output_steps : int
         Horizon trained on: the loss is the mean squared error of the decoder's
         ``output_steps`` predictions, each fed back as the next input.
@@ -464,6 +479,8 @@ class Forecaster:
         tt_rank=None,
         input_steps=12,
         output_steps=12,
+        residual=True,
+        season=None,
         batch_size=64,
         learning_rate=3e-3,
         clip_norm=1.0,
@@ -481,6 +498,8 @@ class Forecaster:
         self.tt_rank = tt_rank
         self.input_steps = input_steps
         self.output_steps = output_steps
+        self.residual = residual
+        self.season = season
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.clip_norm = clip_norm
@@ -499,7 +518,7 @@ class Forecaster:
         """The constructor's arguments, as a dict (scikit-learn's convention)."""
         names = (
             "cell", "hidden_size", "n_lags", "order", "tt_rank", "input_steps", "output_steps",
-            "batch_size", "learning_rate", "clip_norm", "max_epochs", "patience",
+            "residual", "season", "batch_size", "learning_rate", "clip_norm", "max_epochs", "patience",
             "validation_fraction", "dtype", "progress", "random_state",
         )
         return {name: getattr(self, name) for name in names}
@@ -521,6 +540,8 @@ class Forecaster:
         )
         check_int(self.input_steps, "input_steps")
         check_int(self.output_steps, "output_steps")
+        if self.season is not None:
+            check_int(self.season, "season")
         check_int(self.batch_size, "batch_size")
         check_int(self.max_epochs, "max_epochs")
         check_int(self.patience, "patience")
@@ -533,7 +554,11 @@ class Forecaster:
         vf = self.validation_fraction
         if isinstance(vf, bool) or not isinstance(vf, numbers.Real) or not 0 < vf <= 0.5:
             raise ValueError(f"validation_fraction must be a number in (0, 0.5], got {vf!r}")
-        if str(self.dtype) not in ("float64", "float32"):
+        try:
+            dtype = np.dtype(self.dtype).name
+        except TypeError:
+            dtype = None
+        if dtype not in ("float64", "float32"):
             raise ValueError(f"dtype must be 'float64' or 'float32', got {self.dtype!r}")
         return hidden, n_lags, order, ranks
 
@@ -560,17 +585,23 @@ class Forecaster:
         """
         hidden, n_lags, order, ranks = self._validated()
         series = _check_series(series, "series")
+        if self.season is not None:
+            if series.shape[0] <= self.season:
+                raise ValueError(
+                    f"series must be longer than season = {self.season} steps, got {series.shape[0]}"
+                )
+            series = series[self.season :] - series[: -self.season]
         n_time, n_feat = series.shape
         window = self.input_steps + self.output_steps
         n_train = int(round(n_time * (1.0 - self.validation_fraction)))
         n_val_windows = n_time - n_train - self.output_steps + 1
         if n_train - window + 1 < 1 or n_val_windows < 1:
             raise ValueError(
-                f"series is too short: {n_time} time steps leave {n_train - window + 1} training "
-                f"and {n_val_windows} validation windows of input_steps + output_steps = {window} "
+                f"series is too short: {n_time} time steps leave {max(n_train - window + 1, 0)} training "
+                f"and {max(n_val_windows, 0)} validation windows of input_steps + output_steps = {window} "
                 f"steps with validation_fraction={self.validation_fraction}; both must be >= 1"
             )
-        dtype = np.dtype(str(self.dtype))
+        dtype = np.dtype(self.dtype)
         mean = series[:n_train].mean(axis=0)
         scale = series[:n_train].std(axis=0)
         flat = np.flatnonzero(scale <= 1e-12 * np.maximum(1.0, np.abs(mean)))
@@ -584,7 +615,7 @@ class Forecaster:
         val = sliding_windows(scaled[n_train - self.input_steps :], window)
 
         rng = check_random_state(self.random_state)
-        spec = _Spec(self.cell, n_feat, hidden, n_lags, order, ranks)
+        spec = _Spec(self.cell, n_feat, hidden, n_lags, order, ranks, residual=bool(self.residual))
         theta = spec.init(rng, dtype)
         adam = _Adam(spec.size, dtype, float(self.learning_rate), self.clip_norm)
         history = {"train_loss": [], "val_loss": []}
@@ -633,7 +664,8 @@ class Forecaster:
         Parameters
         ----------
         history : array_like, shape (time, features) or (batch, time, features)
-            Recent observations; the last ``input_steps`` of them are used.
+            Recent observations; the last ``input_steps`` (plus ``season``)
+            of them are used.
         horizon : int
             Number of steps to forecast, >= 1 (any length: the decoder keeps
             feeding back its own predictions).
@@ -654,18 +686,24 @@ class Forecaster:
                 f"history must have {self.n_features_in_} features (the last axis), as in fit; "
                 f"got shape {history.shape}"
             )
-        if batch.shape[1] < self.input_steps:
+        season = self.season or 0
+        need = self.input_steps + season
+        if batch.shape[1] < need:
+            what = f"input_steps + season = {self.input_steps} + {season}" if season else f"input_steps = {need}"
             raise ValueError(
-                f"history must hold at least input_steps = {self.input_steps} time steps, "
-                f"got {batch.shape[1]} (shape {history.shape})"
+                f"history must hold at least {what} time steps, got {batch.shape[1]} (shape {history.shape})"
             )
+        batch = np.asarray(batch[:, -need:], dtype=np.float64)
         check_finite({"history": batch})
-        x = ((batch[:, -self.input_steps :] - self.mean_) / self.scale_).astype(self.theta_.dtype)
+        recent = batch[:, season:] - batch[:, :-season] if season else batch
+        x = ((recent - self.mean_) / self.scale_).astype(self.theta_.dtype)
         out = np.empty((batch.shape[0], horizon, self.n_features_in_))
         for start in range(0, batch.shape[0], 1024):
             Y, _ = _forward(self.spec_, self.theta_, x[start : start + 1024].transpose(1, 0, 2), horizon)
             out[start : start + 1024] = Y.transpose(1, 0, 2)
         out = out * self.scale_ + self.mean_
+        for k in range(horizon if season else 0):  # undo the differencing, step by step
+            out[:, k] += batch[:, need - season + k] if k < season else out[:, k - season]
         return out[0] if single else out
 
 
@@ -812,3 +850,96 @@ def rmse_by_horizon(predictions, truth):
             f"got {predictions.shape} and {truth.shape}"
         )
     return np.sqrt(np.mean((predictions - truth) ** 2, axis=(0, 2)))
+
+
+def compare_forecasters(series, models, *, input_steps, horizon, seasons=(), test_fraction=0.2,
+                        seeds=(0,), test_stride=1, progress=False):
+    """RMSE by horizon of baselines and trained forecasters on the last part of one series.
+
+    The first ``1 - test_fraction`` of ``series`` is given to each model's
+    :meth:`Forecaster.fit` (which keeps its own last ``validation_fraction``
+    for early stopping); every window of ``input_steps + horizon`` steps whose
+    forecast lies in the rest (every ``test_stride``-th) is forecast, and the
+    errors are pooled over windows and features at each step ahead.
+
+    Parameters
+    ----------
+    series : array_like, shape (time, features)
+    models : dict
+        Name -> keyword arguments of :class:`Forecaster` (``input_steps``,
+        ``output_steps`` and ``random_state`` are set here: ``output_steps``
+        is ``horizon``).
+    input_steps, horizon : int
+    seasons : sequence of int
+        Periods for :func:`seasonal_naive` baselines (each needs
+        ``season <= input_steps + ...``: the baseline sees ``season`` steps of
+        history, which may be more than the models' ``input_steps``).
+    test_fraction : float
+        In ``(0, 0.5]``.
+    seeds : sequence of int
+        Each model is trained once per seed.
+    test_stride : int
+    progress : bool
+        Progress bars while training.
+
+    Returns
+    -------
+    dict
+        ``rmse``: name -> array (n_seeds, horizon) (one row for the
+        baselines); ``n_params``: name -> int (0 for the baselines);
+        ``epochs`` and ``seconds``: name -> list per seed; ``n_windows``;
+        ``horizon``; ``input_steps``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tensorbook.forecast import compare_forecasters
+    >>> t = np.arange(800)
+    >>> series = (np.sin(2 * np.pi * t / 24) + 0.1 * np.random.default_rng(0).normal(size=800))[:, None]
+    >>> result = compare_forecasters(series, {"lstm": dict(cell="lstm", hidden_size=8, max_epochs=3)},
+    ...                              input_steps=24, horizon=6, seasons=(24,))
+    >>> sorted(result["rmse"]), result["rmse"]["lstm"].shape
+    (['lstm', 'persistence', 'seasonal naive (24)'], (1, 6))
+    """
+    import time
+
+    series = _check_series(series, "series")
+    input_steps = check_int(input_steps, "input_steps")
+    horizon = check_int(horizon, "horizon")
+    test_stride = check_int(test_stride, "test_stride")
+    if isinstance(test_fraction, bool) or not isinstance(test_fraction, numbers.Real) or not 0 < test_fraction <= 0.5:
+        raise ValueError(f"test_fraction must be a number in (0, 0.5], got {test_fraction!r}")
+    seasons = tuple(check_int(p, "seasons") for p in seasons)
+    n_fit = int(round(series.shape[0] * (1.0 - test_fraction)))
+    context = max((input_steps + (kwargs.get("season") or 0) for kwargs in models.values()), default=input_steps)
+    context = max((context, input_steps, *seasons))
+    windows = sliding_windows(series[n_fit - context :], context + horizon, stride=test_stride)
+    if windows.shape[0] < 1:
+        raise ValueError(
+            f"series is too short: its last {series.shape[0] - n_fit} steps hold no test window of "
+            f"{context} + {horizon} steps"
+        )
+    histories, truth = windows[:, :context], windows[:, context:]
+    result = {"rmse": {}, "n_params": {}, "epochs": {}, "seconds": {}, "n_windows": windows.shape[0],
+              "horizon": horizon, "input_steps": input_steps}
+    result["rmse"]["persistence"] = rmse_by_horizon(persistence(histories, horizon), truth)[None]
+    for season in seasons:
+        name = f"seasonal naive ({season})"
+        result["rmse"][name] = rmse_by_horizon(seasonal_naive(histories, horizon, season), truth)[None]
+    for name in (*["persistence"], *[f"seasonal naive ({p})" for p in seasons]):
+        result["n_params"][name] = 0
+    for name, kwargs in models.items():
+        rows, epochs, seconds = [], [], []
+        for seed in seeds:
+            model = Forecaster(**{**kwargs, "input_steps": input_steps, "output_steps": horizon,
+                                  "random_state": seed, "progress": progress})
+            start = time.perf_counter()
+            model.fit(series[:n_fit])
+            seconds.append(time.perf_counter() - start)
+            epochs.append(model.n_epochs_)
+            rows.append(rmse_by_horizon(model.predict(histories, horizon), truth))
+        result["rmse"][name] = np.array(rows)
+        result["n_params"][name] = model.n_params_
+        result["epochs"][name] = epochs
+        result["seconds"][name] = seconds
+    return result
