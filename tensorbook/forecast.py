@@ -5,7 +5,7 @@ recurrence ``U h(t-1)`` of an RNN by a polynomial of order ``P`` in the
 augmented state ``s(t) = [1; h(t-1); ...; h(t-L)]`` (``L`` lags, so
 ``S = L*H + 1`` entries): the ``P``-fold outer product of ``s(t)`` contracted
 with a transition tensor of ``S**P * D`` entries. The tensor is held as a
-tensor train of ``P`` cores of shape ``(r(p-1), S, r(p))`` with ``r(0) = 1``
+tensor train of ``P`` cores ``G_p`` of shape ``(r(p), S, r(p+1))``, ``p = 0, ..., P-1``, with ``r(0) = 1``
 and ``r(P) = D``, the width of the pre-activations, and contracted core by
 core: one copy of ``s(t)`` at a time, so nothing of size ``S**P`` is ever formed.
 
@@ -85,7 +85,7 @@ class _Spec:
             shapes.append((f"{part}_W", (n_features, self.width)))
             shapes.append((f"{part}_b", (self.width,)))
             for p in range(self.order):
-                shapes.append((f"{part}_G{p + 1}", (self.ranks[p], self.state, self.ranks[p + 1])))
+                shapes.append((f"{part}_G{p}", (self.ranks[p], self.state, self.ranks[p + 1])))
         shapes.append(("out_W", (hidden_size, n_features)))
         shapes.append(("out_b", (n_features,)))
         self.shapes = shapes
@@ -108,7 +108,7 @@ class _Spec:
             fan_in = self.n_features + self.hidden
             v[f"{part}_W"][...] = rng.normal(0.0, 1.0 / math.sqrt(fan_in), v[f"{part}_W"].shape)
             for p in range(self.order):
-                core = v[f"{part}_G{p + 1}"]
+                core = v[f"{part}_G{p}"]
                 if p == self.order - 1:
                     scale = 1.0 / math.sqrt(fan_in * self.ranks[p])
                 else:  # inner cores keep the running rank vector near unit size
@@ -154,7 +154,7 @@ def n_parameters(cell, n_features, hidden_size, n_lags=None, order=None, tt_rank
     Each cell has ``W`` (``F x D``), ``b`` (``D``) and its transition; the
     output layer has ``H x F + F``. The transition of ``"lstm"`` is ``H x D``;
     that of ``"trnn"``/``"tlstm"`` is the tensor train
-    ``sum_p r(p-1) * S * r(p)`` with ``S = L*H + 1``, or, with
+    ``sum_p r(p) * S * r(p+1)`` with ``S = L*H + 1``, or, with
     ``dense=True``, the full transition tensor ``S**P * D`` that the train
     replaces. ``D`` is ``4H`` for the LSTM cells and ``H`` for ``"trnn"``.
 
@@ -270,9 +270,9 @@ def _forward(spec, theta, x, n_out):
 
 
 def _core_matrices(spec, v):
-    """Each core ``G_p`` as the matrix ``(r(p-1) * S) x r(p)`` that one contraction step multiplies by."""
+    """Each core ``G_p`` as the matrix ``(r(p) * S) x r(p+1)`` that one contraction step multiplies by."""
     return {
-        part: [v[f"{part}_G{p + 1}"].reshape(spec.ranks[p] * spec.state, -1) for p in range(spec.order)]
+        part: [v[f"{part}_G{p}"].reshape(spec.ranks[p] * spec.state, -1) for p in range(spec.order)]
         for part in ("enc", "dec")
     }
 
@@ -345,7 +345,7 @@ def _backward(spec, theta, cache, dY):
             else:
                 z = np.empty((n_rows, spec.ranks[p] * S), dtype)
                 _kernels.row_kron(runs[p - 1][rows].reshape(n_rows, -1), st, z)
-            g[f"{part}_G{p + 1}"] += (z.T @ d_out).reshape(spec.ranks[p], S, -1)
+            g[f"{part}_G{p}"] += (z.T @ d_out).reshape(spec.ranks[p], S, -1)
     g["out_W"] += hs[L + n_enc :].reshape(-1, H).T @ dys.reshape(-1, n_feat)
     g["out_b"] += dys.reshape(-1, n_feat).sum(axis=0)
     return grad
@@ -448,7 +448,7 @@ class Forecaster:
         Trainable parameters (:func:`n_parameters`).
     params_ : dict of numpy.ndarray
         The trained weights by name (encoder ``enc_*``, decoder ``dec_*``,
-        output layer ``out_*``); ``*_G1``, ``*_G2``, ... are the cores.
+        output layer ``out_*``); ``*_G0``, ``*_G1``, ... are the tensor-train cores (numbered from 0, as on the notation page).
     mean_, scale_ : numpy.ndarray
         Per-feature mean and standard deviation of the training part; the
         networks see ``(series - mean_) / scale_`` and predictions are mapped back.

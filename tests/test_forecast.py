@@ -178,8 +178,8 @@ def test_gradient_without_encoder_steps(config, output_steps):
 
 def _lstm_from_tlstm(tlstm_v, lstm_v):
     for part in ("enc", "dec"):
-        G = tlstm_v[f"{part}_G1"]  # (1, H + 1, 4H): row 0 multiplies the constant 1
-        lstm_v[f"{part}_G1"][...] = G[:, 1:, :]
+        G = tlstm_v[f"{part}_G0"]  # (1, H + 1, 4H): row 0 multiplies the constant 1
+        lstm_v[f"{part}_G0"][...] = G[:, 1:, :]
         lstm_v[f"{part}_b"][...] = tlstm_v[f"{part}_b"] + G[0, 0, :]
         lstm_v[f"{part}_W"][...] = tlstm_v[f"{part}_W"]
     lstm_v["out_W"][...] = tlstm_v["out_W"]
@@ -190,7 +190,7 @@ def test_tlstm_of_order_one_with_one_lag_is_an_lstm():
     H = 5
     tl = _spec("tlstm", H, 1, 1, None)
     ls = _spec("lstm", H, None, None, None)
-    assert tl.views(np.zeros(tl.size))["enc_G1"].shape == (1, H + 1, 4 * H)
+    assert tl.views(np.zeros(tl.size))["enc_G0"].shape == (1, H + 1, 4 * H)
     theta_tl = _perturbed_theta(tl, seed=7)
     theta_ls = np.full(ls.size, np.nan)
     _lstm_from_tlstm(tl.views(theta_tl), ls.views(theta_ls))
@@ -222,7 +222,7 @@ def test_tlstm_of_order_one_with_one_lag_is_an_lstm_through_the_public_api():
 
 def _dense_transition(spec, v, part):
     """The full transition tensor, shape (S,) * P + (D,), multiplied out from the TT cores."""
-    cores = [v[f"{part}_G{p + 1}"] for p in range(spec.order)]
+    cores = [v[f"{part}_G{p}"] for p in range(spec.order)]
     dense = cores[0][0]  # (S, r1)
     for core in cores[1:]:
         dense = np.einsum("...r,rsq->...sq", dense, core)
