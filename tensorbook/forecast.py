@@ -913,12 +913,12 @@ def compare_forecasters(series, models, *, input_steps, horizon, seasons=(), tes
     n_fit = int(round(series.shape[0] * (1.0 - test_fraction)))
     context = max((input_steps + (kwargs.get("season") or 0) for kwargs in models.values()), default=input_steps)
     context = max((context, input_steps, *seasons))
-    windows = sliding_windows(series[n_fit - context :], context + horizon, stride=test_stride)
-    if windows.shape[0] < 1:
+    if n_fit < context or series.shape[0] - n_fit < horizon:
         raise ValueError(
-            f"series is too short: its last {series.shape[0] - n_fit} steps hold no test window of "
-            f"{context} + {horizon} steps"
+            f"series is too short: a test window needs {context} steps of history before the test part "
+            f"(which starts at step {n_fit}) and {horizon} steps in it, which holds {series.shape[0] - n_fit}"
         )
+    windows = sliding_windows(series[n_fit - context :], context + horizon, stride=test_stride)
     histories, truth = windows[:, :context], windows[:, context:]
     result = {"rmse": {}, "n_params": {}, "epochs": {}, "seconds": {}, "n_windows": windows.shape[0],
               "horizon": horizon, "input_steps": input_steps}
