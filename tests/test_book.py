@@ -86,8 +86,9 @@ def _assert_clean(page, errors, foreign):
 @pytest.mark.parametrize("page", all_pages())
 def test_page_renders_offline_in_chromium(page, book_server, browser):
     tab, context, errors, foreign = _open_offline(browser, f"{book_server}/{page}")
-    # MathJax typeset the maths, with no TeX errors
-    tab.locator("article mjx-container svg").first.wait_for(timeout=20_000)  # the sidebars may hide headings with maths
+    # MathJax typeset the maths, with no TeX errors (every page but the references has maths)
+    if page != "book/references.html":
+        tab.locator("article mjx-container svg").first.wait_for(timeout=20_000)  # the sidebars may hide headings with maths
     assert tab.locator("mjx-merror").count() == 0
 
     if page in chapter_pages():
@@ -108,6 +109,24 @@ def test_page_renders_offline_in_chromium(page, book_server, browser):
     tab.wait_for_timeout(500)
     context.close()
     _assert_clean(page, errors, foreign)
+
+
+def test_one_bibliography_lists_every_work_and_citations_link_to_it(built_book):
+    """One References page lists every entry of references.bib; chapters cite where they use a work."""
+    keys = re.findall(r"^@\w+\{(\w+),", (ROOT / "book" / "references.bib").read_text(), re.M)
+    refs = (built_book / "book" / "references.html").read_text(encoding="utf-8")
+    assert refs.count('<div class="citation"') == len(keys)
+    for surname in ("Kolda", "Anandkumar", "Huang", "Oseledets", "Yu", "Blei"):
+        assert surname in refs, surname
+    cited = {}
+    for page in all_pages():
+        html = (built_book / page).read_text(encoding="utf-8")
+        cited[page] = set(re.findall(r'href="[^"]*references\.html#([^"]+)"', html))
+    assert cited["notebooks/02_tensor_operations.html"], "chapter 2 cites Kolda & Bader"
+    assert cited["notebooks/05_topic_models.html"], "chapter 5 cites Blei et al. and Anandkumar et al."
+    anchors = set(re.findall(r'id="([^"]+)"', refs))
+    for page, targets in cited.items():
+        assert targets <= anchors, f"{page} cites anchors missing from the references page: {targets - anchors}"
 
 
 def test_search_works_offline(book_server, browser):
