@@ -246,6 +246,82 @@ def _reuters_pope_topic():
     return int(winners[0])
 
 
+def chapter6_data():
+    """The seeded data of chapter 6's exercises (the chapter builds the same ones).
+
+    Returns ``(states, cores)`` for the batched tensor-train contraction
+    (4 augmented states ``s = [1; h]`` of size 7, and three cores of shapes
+    (1, 7, 3), (3, 7, 4), (4, 7, 5)), then ``changes``, a forecast of weekly
+    changes (400 hours x 3 airports) for exercise 6.4.
+    """
+    rng = np.random.default_rng(6)
+    states = np.column_stack([np.ones(4), rng.standard_normal((4, 6))])
+    cores = [rng.standard_normal(shape) for shape in ((1, 7, 3), (3, 7, 4), (4, 7, 5))]
+    changes = np.round(rng.normal(0.0, 2.0, (400, 3)), 1)
+    return states, cores, changes
+
+
+#: The TT-LSTM cell of exercise 6.1: F features, hidden size H, L lags, order P, TT rank r.
+CHAPTER6_CELL = {"n_features": 3, "hidden_size": 32, "n_lags": 3, "order": 3, "tt_rank": 8}
+
+#: Chapter 6's split of the departures: the first 80 % of the hours are for fitting, the rest for testing.
+CHAPTER6_TEST_FRACTION = 0.2
+
+
+def _tt_cell_entries():
+    # the cores' shapes from the forecaster's own parameter layout; the dense tensor from the
+    # difference between the dense and the tensor-train counts of the whole model (two cells)
+    from .forecast import _Spec, n_parameters
+
+    c = CHAPTER6_CELL
+    spec = _Spec("tlstm", c["n_features"], c["hidden_size"], c["n_lags"], c["order"], (c["tt_rank"],) * (c["order"] - 1))
+    train = sum(int(np.prod(shape)) for name, shape in spec.shapes if name.startswith("enc_G"))
+    kw = dict(n_lags=c["n_lags"], order=c["order"], tt_rank=c["tt_rank"])
+    difference = (n_parameters("tlstm", c["n_features"], c["hidden_size"], **kw, dense=True)
+                  - n_parameters("tlstm", c["n_features"], c["hidden_size"], **kw))
+    return np.array([train + difference // 2, train])
+
+
+def _tt_batch_contraction():
+    # the transition tensor entry by entry, as a product of matrices, then the polynomial term by term
+    states, cores, _ = chapter6_data()
+    n_batch, size = states.shape
+    width = cores[-1].shape[2]
+    out = np.zeros((n_batch, width))
+    for i, j, k in np.ndindex(size, size, size):
+        entry = (cores[0][:, i, :] @ cores[1][:, j, :] @ cores[2][:, k, :])[0]  # W[i, j, k, :]
+        out += (states[:, i] * states[:, j] * states[:, k])[:, None] * entry[None, :]
+    return out
+
+
+def _seasonal_naive_rmse_24h():
+    # every test hour's forecast from the history that ends 24 hours before it, by the package's baseline
+    from .datasets import load_departures
+    from .forecast import seasonal_naive, sliding_windows
+
+    dep = load_departures()["values"]
+    n_fit = int(round(len(dep) * (1 - CHAPTER6_TEST_FRACTION)))
+    horizon, rmse = 24, []
+    for season in (24, 168):
+        windows = sliding_windows(dep[n_fit - horizon + 1 - 168:], 168 + horizon)
+        forecast = seasonal_naive(windows[:, :168], horizon, season)[:, -1]
+        rmse.append(np.sqrt(np.mean((forecast - windows[:, -1]) ** 2)))
+    return np.array(rmse)
+
+
+def _undo_weekly_differencing():
+    # step by step: each forecast is the value (observed or forecast) one week earlier plus the change
+    from .datasets import load_departures
+
+    _, _, changes = chapter6_data()
+    dep = load_departures()["values"]
+    n_fit = int(round(len(dep) * (1 - CHAPTER6_TEST_FRACTION)))
+    path = list(dep[:n_fit])
+    for change in changes:
+        path.append(path[-168] + change)
+    return np.array(path[n_fit:])
+
+
 EXERCISES = {
     e.number: e
     for e in [
@@ -362,6 +438,33 @@ EXERCISES = {
             hint="For each row of spectral.components_, find the word with the largest probability "
                  "(vocabulary[np.argmax(row)]); the answer is the index of the row, an integer.",
             rtol=0, atol=0,
+        ),
+        Exercise(
+            "6.1", "the dense transition tensor of a TT-LSTM cell and its tensor train", _tt_cell_entries,
+            hint="The state has S = L*H + 1 entries and an LSTM cell D = 4H pre-activations; the dense tensor "
+                 "has P modes of size S and one of size D, core p has shape (r_p, S, r_(p+1)) with r_0 = 1 "
+                 "and r_P = D.",
+            rtol=0, atol=0.5,
+        ),
+        Exercise(
+            "6.2", "the tensor-train transition of a batch, core by core", _tt_batch_contraction,
+            hint="Start with a = states @ cores[0][0] (batch x r_1); for each further core, form the row-wise "
+                 "Kronecker product of a and the states (batch x r_p S) and multiply by the core reshaped to "
+                 "(r_p S, r_(p+1)).",
+            rtol=1e-9, atol=1e-10,
+        ),
+        Exercise(
+            "6.3", "the 24-hour-ahead RMSE of the daily and weekly seasonal-naive forecasts", _seasonal_naive_rmse_24h,
+            hint="24 hours ahead, the daily seasonal-naive forecast of hour t is the value at t - 24 and the "
+                 "weekly one the value at t - 168; compare with the truth at every hour t of the test part "
+                 "dep[n_fit:] and pool the three airports.",
+            rtol=1e-9,
+        ),
+        Exercise(
+            "6.4", "undoing the weekly differencing beyond one week", _undo_weekly_differencing,
+            hint="y(t) = y(t - 168) + change(t): for the first 168 hours y(t - 168) is observed, after that "
+                 "it is a forecast you have just made.",
+            rtol=1e-10,
         ),
     ]
 }

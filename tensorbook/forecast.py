@@ -43,6 +43,7 @@ import numpy as np
 
 from . import _kernels
 from ._validation import as_float_array, check_finite, check_int, check_random_state
+from .tenalg import _blas_controller
 
 __all__ = [
     "Forecaster",
@@ -582,7 +583,19 @@ class Forecaster:
         Returns
         -------
         self
+
+        Notes
+        -----
+        BLAS runs on one thread while the networks train or predict: their
+        matrix products are small (batch x hidden), a second thread gains
+        little on an idle machine and costs several times over on a busy one,
+        and one thread makes the results the same whatever the machine's
+        thread count.
         """
+        with _blas_controller().limit(limits=1, user_api="blas"):
+            return self._fit(series)
+
+    def _fit(self, series):
         hidden, n_lags, order, ranks = self._validated()
         series = _check_series(series, "series")
         if self.season is not None:
@@ -676,6 +689,10 @@ class Forecaster:
             Shape ``(horizon, features)``, or ``(batch, horizon, features)``
             for a batch of histories, in the units of the training series.
         """
+        with _blas_controller().limit(limits=1, user_api="blas"):
+            return self._predict(history, horizon)
+
+    def _predict(self, history, horizon):
         self._check_fitted()
         horizon = check_int(horizon, "horizon")
         history = as_float_array(history, "history", ndim=(2, 3))

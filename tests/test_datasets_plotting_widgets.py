@@ -104,3 +104,81 @@ def test_low_rank_explorer_checks_its_image_and_switches_method():
     assert w.children[1].options == (1, 2, 3)
     with pytest.raises(ValueError, match=r"original must hold colour values in \[0, 1\]"):
         low_rank_explorer(X * 255, models)
+
+
+def _numbers_in(html):
+    """The integers written with thousands separators (or plain) in a widget's text, in order."""
+    return [int(n.replace(",", "")) for n in re.findall(r"<b>([\d,]+)</b>", html)]
+
+
+def test_tt_parameter_explorer_shows_the_counts_of_n_parameters():
+    from tensorbook.forecast import n_parameters
+    from tensorbook.widgets import tt_parameter_explorer
+
+    w = tt_parameter_explorer(n_features=3, hidden_size=8)
+    cell, lags, order, rank, text = w.children[:5]
+    assert (cell.value, lags.value, order.value, rank.value) == ("tlstm", 2, 2, 4)
+    for c, L, P, r in [("tlstm", 2, 2, 4), ("trnn", 3, 2, 4), ("trnn", 3, 4, 4), ("tlstm", 1, 3, 2), ("tlstm", 5, 6, 16)]:
+        cell.value, lags.value, order.value, rank.value = c, L, P, r
+        kw = dict(n_lags=L, order=P, tt_rank=r)
+        assert _numbers_in(text.value) == [n_parameters(c, 3, 8, **kw), n_parameters(c, 3, 8, **kw, dense=True)]
+        assert f"an LSTM of the same H has {n_parameters('lstm', 3, 8):,}" in text.value
+        assert f"(S = LH + 1 = {8 * L + 1})" in text.value
+    # a dense transition of order 6 with 5 lags: (5 * 8 + 1)**6 * 32 entries per cell, shown exactly
+    assert _numbers_in(text.value)[1] > 2 * 41**6 * 32
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(cell="lstm"), "cell must be 'trnn' or 'tlstm'"),
+        (dict(order=7), r"order must be at most 6 \(the largest value on its slider\), got 7"),
+        (dict(tt_rank=0), "tt_rank must be an integer >= 1, got 0"),
+        (dict(max_lags=2.5), "max_lags must be an integer >= 1"),
+    ],
+)
+def test_tt_parameter_explorer_rejects_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        widgets.tt_parameter_explorer(**kwargs)
+
+
+def test_forecast_explorer_pairs_each_step_with_its_k_step_ahead_forecast():
+    rng = np.random.default_rng(0)
+    series = rng.standard_normal((60, 2))
+    start, n_origins, max_h = 30, 25, 4
+    # row i forecasts series[start + i + k - 1] at horizon k: the truth plus a known error 10 * k
+    exact = np.stack([series[start + i: start + i + max_h] for i in range(n_origins)])
+    shifted = exact + 10.0 * np.arange(1, max_h + 1)[None, :, None]
+    w = widgets.forecast_explorer(series, {"exact": exact, "shifted": shifted}, start=start, horizon=3,
+                                  feature_names=["a", "b"])
+    pick, slider, text = w.children[:3]
+    assert (pick.value, slider.max, slider.value) == ("exact", max_h, 3)
+    # steps that every horizon forecasts: start + max_h - 1 to start + n_origins - 1
+    assert "RMSE over steps 33 to 54: <b>exact 0</b>, shifted 30</p>" in text.value
+    slider.value = 1
+    pick.value = "shifted"
+    assert "exact 0, <b>shifted 10</b>" in text.value
+    np.testing.assert_array_equal(widgets._k_step_ahead(exact, start, 2, 33, 55), series[33:55])
+    w = widgets.forecast_explorer(series, {"exact": exact}, start=start, stretch=5)
+    assert "steps 33 to 37" in w.children[2].value
+    times = np.arange("2024-01-01T00", 60, dtype="datetime64[h]")
+    w = widgets.forecast_explorer(series, {"exact": exact}, start=start, stretch=5, times=times)
+    assert "RMSE over 2024-01-02T09 to 2024-01-02T13" in w.children[2].value
+
+
+@pytest.mark.parametrize(
+    "forecasts, kwargs, match",
+    [
+        ({}, {}, "forecasts must be a non-empty dict"),
+        ({"m": np.zeros((5, 2, 3))}, {}, r"must have shape \(n_origins, max_horizon, 2\)"),
+        ({"m": np.zeros((5, 2, 2)), "n": np.zeros((6, 2, 2))}, {}, "every forecast must have the same shape"),
+        ({"m": np.zeros((5, 2, 2))}, dict(horizon=3), "horizon must be at most max_horizon = 2, got 3"),
+        ({"m": np.zeros((5, 2, 2))}, dict(model="x"), r"model must be one of \['m'\]"),
+        ({"m": np.zeros((5, 6, 2))}, {}, "no time step has a forecast at every horizon"),
+        ({"m": np.zeros((5, 2, 2))}, dict(start=9), "beyond the end of series"),
+        ({"m": np.zeros((5, 2, 2))}, dict(times=np.arange(3)), r"times must have one entry per time step"),
+    ],
+)
+def test_forecast_explorer_rejects_bad_input(forecasts, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        widgets.forecast_explorer(np.zeros((12, 2)), forecasts, **{"start": 4, **kwargs})

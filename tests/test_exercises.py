@@ -75,3 +75,28 @@ def test_bank_references_agree_with_independent_computations():
     assert tb.exercise("1.3").check(np.outer(ex["image_features"], ex["question_features"]).ravel())
     assert tb.exercise("1.4").check(14_745_600_000)
     assert not tb.exercise("1.4").check(14_745_600_001)
+
+
+def test_chapter6_references_agree_with_independent_computations():
+    from tensorbook._exercise_bank import CHAPTER6_TEST_FRACTION, chapter6_data
+    from tensorbook.datasets import load_departures
+
+    S, D = 3 * 32 + 1, 4 * 32  # exercise 6.1: L = 3, H = 32, P = 3, rank 8, an LSTM cell
+    assert tb.exercise("6.1").check(np.array([S**3 * D, S * 8 + 8 * S * 8 + 8 * S * D]))
+    assert not tb.exercise("6.1").check(np.array([S**3 * D, S * 8 + 8 * S * 8 + 8 * S * D + 1]))
+
+    states, cores, changes = chapter6_data()
+    dense = tb.tt_to_tensor(cores + [np.eye(5)[:, :, None]])  # the output index as a mode
+    assert tb.exercise("6.2").check(np.einsum("ijkd,bi,bj,bk->bd", dense, states, states, states))
+
+    dep = load_departures()["values"]
+    n_fit = int(round(len(dep) * (1 - CHAPTER6_TEST_FRACTION)))
+    assert n_fit == 7008
+    truth = dep[n_fit:]
+    assert tb.exercise("6.3").check(np.array([np.sqrt(np.mean((truth - dep[n_fit - s:len(dep) - s]) ** 2))
+                                              for s in (24, 168)]))
+
+    # 6.4: after w whole weeks, the forecast is the last observed week plus the sum of w + 1 weekly changes
+    padded = np.concatenate([changes, np.zeros((3 * 168 - len(changes), 3))]).reshape(3, 168, 3)
+    expected = (dep[n_fit - 168:n_fit][None] + np.cumsum(padded, axis=0)).reshape(-1, 3)[:len(changes)]
+    assert tb.exercise("6.4").check(expected)
