@@ -391,7 +391,7 @@ EXERCISES = {
         Exercise(
             "3.4", "the fixed point of the tensor power method", _power_fixed_point,
             hint="Iterate from theta0 until theta stops moving. Which component wins is decided by "
-                 "lambda_i |<theta0, v_i>| (equation ch3-power-coordinates), not by lambda_i alone.",
+                 "lambda_i |<theta0, v_i>| (equation (3.6), the power step in coordinates), not by lambda_i alone.",
             rtol=1e-8, atol=1e-10,
         ),
         Exercise(
