@@ -37,12 +37,13 @@ __all__ = ["SpectralLDA", "make_lda_corpus", "topic_recovery_error", "topic_cohe
 # --------------------------------------------------------------------------
 
 
-def _counts(X, name="X", *, min_words=3):
+def _counts(X, name="X", *, min_words=3, require=True):
     """Validated CSR counts (documents x vocabulary), their lengths, and the mask of documents kept.
 
     scikit-learn's checks first (so the messages are the ones its users
     know: NaN, negative values, complex or empty input), then the rule of
-    this model: word counts are non-negative integers.
+    this model: word counts are non-negative integers. ``require``: at least
+    one document must be kept (off for one chunk of a larger corpus).
     """
     from sklearn.utils.validation import check_array, check_non_negative
 
@@ -55,9 +56,126 @@ def _counts(X, name="X", *, min_words=3):
     counts.eliminate_zeros()
     lengths = np.asarray(counts.sum(axis=1)).ravel()
     keep = lengths >= min_words
-    if min_words and not np.any(keep):
+    if require and min_words and not np.any(keep):
         raise ValueError(f"{name} must hold at least one document with {min_words} or more words")
     return counts, lengths, keep
+
+
+def _check_alpha0(alpha0):
+    if isinstance(alpha0, bool) or not isinstance(alpha0, numbers.Real) or not 0 < alpha0 < math.inf:
+        raise ValueError(f"alpha0 must be a finite number > 0, got {alpha0!r}")
+
+
+# --------------------------------------------------------------------------
+# the moments as sums over documents: per-chunk partial sums, then a combine
+# step. The in-memory fit is one chunk; tensorbook.distributed maps the same
+# per-chunk functions over chunks of documents (in-process, Dask threads or a
+# Dask cluster) and adds their partial sums in chunk order.
+# --------------------------------------------------------------------------
+
+
+class _Chunk:
+    """A validated chunk of documents: the counts of those with at least 3 words, and their weights."""
+
+    def __init__(self, counts, lengths, n_dropped):
+        self.counts, self.lengths, self.n_dropped = counts, lengths, n_dropped
+        self.w2 = 1.0 / (lengths * (lengths - 1))  # 1 / (n (n-1))
+        self.w3 = self.w2 / (lengths - 2)  # 1 / (n (n-1) (n-2))
+
+    def __sizeof__(self):  # the arrays' bytes: what Dask's memory accounting and task placement read
+        arrays = (self.counts.data, self.counts.indices, self.counts.indptr, self.lengths, self.w2, self.w3)
+        return object.__sizeof__(self) + sum(a.nbytes for a in arrays)
+
+
+def _chunk(X, name="X", *, require=True):
+    """``X`` validated as one chunk of documents (see ``_counts``); short documents are left out."""
+    counts, lengths, keep = _counts(X, name, require=require)
+    return _Chunk(counts[keep], lengths[keep], int(np.count_nonzero(~keep)))
+
+
+def _first_pass(chunk):
+    """Partial sums of the first pass: documents kept and dropped, sum_d c_d / n_d, sum_d w2_d c_d."""
+    counts = chunk.counts
+    return {"n_docs": counts.shape[0], "n_dropped": chunk.n_dropped,
+            "m1": np.asarray(counts.T @ (1.0 / chunk.lengths)), "s2": np.asarray(counts.T @ chunk.w2)}
+
+
+def _m2_pass(chunk, q):
+    """Partial sum of M2 @ Q's data term: sum_d w2_d c_d (c_d^T Q), (V, p)."""
+    return np.asarray(chunk.counts.T @ (chunk.w2[:, None] * np.asarray(chunk.counts @ q)))
+
+
+def _m3_pass(chunk, whitener, n_docs, batch_size):
+    """Partial sums of the whitened third moment's data terms, from the projections y_d = W^T c_d."""
+    counts, w2, w3 = chunk.counts, chunk.w2, chunk.w3
+    y = np.asarray(counts @ whitener)  # (D, k)
+    return {
+        "e3": _sum_of_cubes(y, w3 / n_docs, batch_size),  # sum_d w3_d / D y_d^(x)3
+        "z": np.asarray(counts.T @ (w3[:, None] * y)),  # (V, k): z_i = sum_d w3_d c_di y_d
+        "s3": np.asarray(counts.T @ w3),
+        "e2": (y.T * (w2 / n_docs)) @ y,
+    }
+
+
+def _add(a, b):
+    """The sum of two partial results (arrays, numbers, or dicts of them)."""
+    if isinstance(a, dict):
+        return {key: _add(a[key], b[key]) for key in a}
+    return a + b
+
+
+class _InMemory:
+    """The in-memory corpus as a single chunk: map-reduce with one map."""
+
+    name = "X"
+
+    def __init__(self, chunk):
+        self.chunk = chunk
+        self.n_features = chunk.counts.shape[1]
+
+    def map_sum(self, fn, *args):
+        return fn(self.chunk, *args)
+
+    def close(self):
+        pass
+
+
+def _implicit_moments(runner, alpha0):
+    """M1, the diagonal correction s2 and ``m2_apply`` of a corpus, from ``runner.map_sum`` passes."""
+    first = runner.map_sum(_first_pass)
+    n_docs = first["n_docs"]
+    if n_docs == 0:
+        raise ValueError(f"{runner.name} must hold at least one document with 3 or more words")
+    m1 = first["m1"] / n_docs
+    s2 = first["s2"] / n_docs
+    shift = alpha0 / (alpha0 + 1)
+
+    def m2_apply(q):
+        # mean_d w2_d c_d (c_d^T Q) - diag(s2) Q - alpha0/(alpha0+1) m1 (m1^T Q)
+        return runner.map_sum(_m2_pass, q) / n_docs - s2[:, None] * q - shift * np.outer(m1, m1 @ q)
+
+    return {"m1": m1, "s2": s2, "alpha0": alpha0, "m2_apply": m2_apply, "n_docs": n_docs,
+            "n_dropped": first["n_dropped"]}
+
+
+def _whitened_m3(runner, moments, whitener, batch_size=None):
+    """M3(W, W, W) from one ``runner.map_sum`` pass of per-chunk partial sums, then the corrections."""
+    m1, s2, alpha0, n_docs = (moments[key] for key in ("m1", "s2", "alpha0", "n_docs"))
+    parts = runner.map_sum(_m3_pass, whitener, n_docs, batch_size)
+    # E[x1 (x) x2 (x) x3](W, W, W): the cube term, minus the single-sum corrections, plus the diagonal
+    e3 = parts["e3"]
+    z = parts["z"] / n_docs  # z_i = mean_d w3_d c_di y_d
+    s3 = parts["s3"] / n_docs
+    pair = _sum_of_triples(whitener, whitener, z, batch_size)  # sum_i w_i (x) w_i (x) z_i
+    e3 -= pair + pair.transpose(0, 2, 1) + pair.transpose(2, 0, 1)
+    e3 += 2 * _sum_of_cubes(whitener, s3, batch_size)  # 2 sum_i s3_i w_i^(x)3
+    # alpha0 corrections with E[x1 (x) x2](W, W) and M1 projected
+    e2 = parts["e2"] - whitener.T @ (s2[:, None] * whitener)
+    mu = whitener.T @ m1
+    outer = e2[:, :, None] * mu[None, None, :]
+    e3 -= alpha0 / (alpha0 + 2) * (outer + outer.transpose(0, 2, 1) + outer.transpose(2, 0, 1))
+    e3 += 2 * alpha0**2 / ((alpha0 + 1) * (alpha0 + 2)) * np.einsum("i,j,k->ijk", mu, mu, mu)
+    return e3
 
 
 def lda_moments(X, alpha0):
@@ -79,27 +197,11 @@ def lda_moments(X, alpha0):
     >>> np.round(m["m1"], 3)
     array([0.333, 0.472, 0.194])
     """
-    if isinstance(alpha0, bool) or not isinstance(alpha0, numbers.Real) or not 0 < alpha0 < math.inf:
-        raise ValueError(f"alpha0 must be a finite number > 0, got {alpha0!r}")
-    counts, lengths, keep = _counts(X)
-    counts, lengths = counts[keep], lengths[keep]
-    n_docs = counts.shape[0]
-    w2 = 1.0 / (lengths * (lengths - 1))
-    w3 = w2 / (lengths - 2)
-    m1 = np.asarray(counts.T @ (1.0 / lengths)) / n_docs
-    s2 = np.asarray(counts.T @ w2) / n_docs
-    shift = alpha0 / (alpha0 + 1)
-
-    def m2_apply(q):
-        # mean_d w2_d c_d (c_d^T Q) - diag(s2) Q - alpha0/(alpha0+1) m1 (m1^T Q)
-        return (
-            np.asarray(counts.T @ (w2[:, None] * np.asarray(counts @ q))) / n_docs
-            - s2[:, None] * q
-            - shift * np.outer(m1, m1 @ q)
-        )
-
-    return {"counts": counts, "lengths": lengths, "w2": w2, "w3": w3, "m1": m1, "s2": s2, "alpha0": alpha0,
-            "m2_apply": m2_apply, "n_dropped": int(np.count_nonzero(~keep))}
+    _check_alpha0(alpha0)
+    chunk = _chunk(X)
+    moments = _implicit_moments(_InMemory(chunk), alpha0)
+    del moments["n_docs"]
+    return {"counts": chunk.counts, "lengths": chunk.lengths, "w2": chunk.w2, "w3": chunk.w3} | moments
 
 
 def top_eigenpairs(apply, dim, k, *, oversample, n_power_iter, rng):
@@ -117,26 +219,12 @@ def top_eigenpairs(apply, dim, k, *, oversample, n_power_iter, rng):
 def whitened_m3(moments, whitener, batch_size=None):
     """M3(W, W, W) (k x k x k) from the documents' projections, by the implicit formula.
 
-    Memory: the (D, k) projections, a few (V, k) matrices, and batches of
-    pair products (about 32 MB): never V x k x k, let alone V x V x V.
+    ``moments`` is a dict returned by :func:`lda_moments`. Memory: the (D, k)
+    projections, a few (V, k) matrices, and batches of pair products (about
+    32 MB): never V x k x k, let alone V x V x V.
     """
-    counts, w2, w3, m1, s2, alpha0 = (moments[key] for key in ("counts", "w2", "w3", "m1", "s2", "alpha0"))
-    n_docs = counts.shape[0]
-    y = np.asarray(counts @ whitener)  # (D, k)
-    # E[x1 (x) x2 (x) x3](W, W, W): the cube term, minus the single-sum corrections, plus the diagonal
-    e3 = _sum_of_cubes(y, w3 / n_docs, batch_size)
-    z = np.asarray(counts.T @ (w3[:, None] * y)) / n_docs  # (V, k): z_i = mean_d w3_d c_di y_d
-    s3 = np.asarray(counts.T @ w3) / n_docs
-    pair = _sum_of_triples(whitener, whitener, z, batch_size)  # sum_i w_i (x) w_i (x) z_i
-    e3 -= pair + pair.transpose(0, 2, 1) + pair.transpose(2, 0, 1)
-    e3 += 2 * _sum_of_cubes(whitener, s3, batch_size)  # 2 sum_i s3_i w_i^(x)3
-    # alpha0 corrections with E[x1 (x) x2](W, W) and M1 projected
-    e2 = (y.T * (w2 / n_docs)) @ y - whitener.T @ (s2[:, None] * whitener)
-    mu = whitener.T @ m1
-    outer = e2[:, :, None] * mu[None, None, :]
-    e3 -= alpha0 / (alpha0 + 2) * (outer + outer.transpose(0, 2, 1) + outer.transpose(2, 0, 1))
-    e3 += 2 * alpha0**2 / ((alpha0 + 1) * (alpha0 + 2)) * np.einsum("i,j,k->ijk", mu, mu, mu)
-    return e3
+    chunk = _Chunk(moments["counts"], moments["lengths"], moments["n_dropped"])
+    return _whitened_m3(_InMemory(chunk), moments | {"n_docs": chunk.counts.shape[0]}, whitener, batch_size)
 
 
 # --------------------------------------------------------------------------
@@ -184,6 +272,19 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
     transform_iter : int, default 100
         Fixed-point iterations of ``transform``.
     random_state : None, int or numpy.random.Generator
+    client : None, "threads", "local", a scheduler address or a ``distributed.Client``, default None
+        Where the moment passes over the documents run (see
+        :mod:`tensorbook.distributed`). None: in this process (an in-memory
+        ``X`` as today, a :class:`~tensorbook.distributed.ShardedCorpus`
+        streamed shard by shard). ``"threads"``: Dask's local threaded
+        scheduler. ``"local"``: a ``distributed.LocalCluster`` on 127.0.0.1,
+        started for the fit and closed after it. An address such as
+        ``"tcp://host:8786"``: a client connected to that scheduler for the
+        fit. A ``distributed.Client``: that client's cluster. Each pass maps
+        a function over chunks of documents (the shards, or chunks of an
+        in-memory ``X``) and adds the partial sums in chunk order, so the
+        result does not depend on where it ran (to rounding: the in-memory
+        fit adds in one chunk).
 
     Attributes
     ----------
@@ -198,6 +299,12 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
     n_documents_dropped_ : int
         Documents with fewer than 3 words, left out of the moments.
 
+    Notes
+    -----
+    ``refine_iter`` needs the documents in memory: with a ``ShardedCorpus``
+    it must be 0. With an in-memory ``X`` and a ``client``, the moments run
+    on the client and the refinement in this process.
+
     Examples
     --------
     >>> from tensorbook.topics import SpectralLDA, make_lda_corpus, topic_recovery_error
@@ -208,7 +315,7 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
     """
 
     def __init__(self, n_components, *, alpha0=1.0, n_restarts=10, n_iter=100, oversample=10,
-                 n_power_iter=2, refine_iter=0, transform_iter=100, random_state=None):
+                 n_power_iter=2, refine_iter=0, transform_iter=100, random_state=None, client=None):
         self.n_components = n_components
         self.refine_iter = refine_iter
         self.alpha0 = alpha0
@@ -218,6 +325,7 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
         self.n_power_iter = n_power_iter
         self.transform_iter = transform_iter
         self.random_state = random_state
+        self.client = client
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -226,35 +334,84 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
         tags.transformer_tags.preserves_dtype = ["float64"]
         return tags
 
+    def __sklearn_clone__(self):
+        """A clone sharing a live ``distributed.Client`` (which cannot be copied); other parameters are cloned."""
+        if self.client is None or isinstance(self.client, str):
+            return super().__sklearn_clone__()
+        from sklearn.base import clone
+
+        params = self.get_params(deep=False)
+        new = type(self)(**{name: value if name == "client" else clone(value, safe=False)
+                            for name, value in params.items()})
+        if hasattr(self, "_sklearn_output_config"):
+            new._sklearn_output_config = dict(self._sklearn_output_config)
+        return new
+
+    def __getstate__(self):
+        """Pickled state; a live ``distributed.Client`` (not picklable) is kept as its scheduler address."""
+        state = super().__getstate__()
+        client = state.get("client")
+        if client is not None and not isinstance(client, str):
+            state = dict(state, client=getattr(getattr(client, "scheduler", None), "address", None))
+        return state
+
     def fit(self, X, y=None):
-        """Learn the topics from word counts ``X`` (documents x vocabulary, dense or sparse)."""
+        """Learn the topics from word counts ``X``.
+
+        Parameters
+        ----------
+        X : array_like, sparse matrix or tensorbook.distributed.ShardedCorpus
+            Documents x vocabulary word counts: in memory (dense or sparse),
+            or shards of documents in ``.npz`` files (each loaded, validated
+            and processed by the task that needs it; see
+            :mod:`tensorbook.distributed`).
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
         k = check_int(self.n_components, "n_components")
         alpha0 = self.alpha0
         n_restarts, n_iter = check_int(self.n_restarts, "n_restarts"), check_int(self.n_iter, "n_iter")
         refine_iter = check_int(self.refine_iter, "refine_iter", minimum=0)
         oversample = check_int(self.oversample, "oversample", minimum=0)
         n_power_iter = check_int(self.n_power_iter, "n_power_iter", minimum=0)
-        moments = lda_moments(X, alpha0)
-        vocab = moments["counts"].shape[1]
-        if k > vocab:
-            raise ValueError(f"n_components must be at most the vocabulary size {vocab}, got {k}")
-        if moments["n_dropped"]:
-            warnings.warn(
-                f"{moments['n_dropped']} document(s) with fewer than 3 words were left out of the moments",
-                UserWarning, stacklevel=2,
+        _check_alpha0(alpha0)
+        sharded = getattr(X, "_tensorbook_sharded", False)
+        if self.client is None and not sharded:
+            runner = _InMemory(_chunk(X))  # the whole corpus as one chunk, in this process: no Dask
+        else:
+            if refine_iter and sharded:
+                raise ValueError("refine_iter must be 0 with a ShardedCorpus: the refinement needs the documents in "
+                                 "memory (fit an in-memory X to refine)")
+            from .distributed import _open_runner
+
+            runner = _open_runner(X, self.client)
+        try:  # the passes over the documents: the first pass, 2 + n_power_iter products with M2, the M3 pass
+            moments = _implicit_moments(runner, alpha0)
+            vocab = runner.n_features
+            if k > vocab:
+                raise ValueError(f"n_components must be at most the vocabulary size {vocab}, got {k}")
+            if moments["n_dropped"]:
+                warnings.warn(
+                    f"{moments['n_dropped']} document(s) with fewer than 3 words were left out of the moments",
+                    UserWarning, stacklevel=2,
+                )
+            rng = check_random_state(self.random_state)
+            values, vectors = top_eigenpairs(
+                moments["m2_apply"], vocab, k,
+                oversample=oversample, n_power_iter=n_power_iter, rng=rng,
             )
-        rng = check_random_state(self.random_state)
-        values, vectors = top_eigenpairs(
-            moments["m2_apply"], vocab, k,
-            oversample=oversample, n_power_iter=n_power_iter, rng=rng,
-        )
-        if values[-1] <= 0:
-            raise ValueError(
-                f"M2 has only {int(np.count_nonzero(values > 0))} positive eigenvalues among the top "
-                f"{k}: too few documents for n_components={k}, or n_components too large"
-            )
-        whitener = vectors / np.sqrt(values)
-        tensor = whitened_m3(moments, whitener)
+            if values[-1] <= 0:
+                raise ValueError(
+                    f"M2 has only {int(np.count_nonzero(values > 0))} positive eigenvalues among the top "
+                    f"{k}: too few documents for n_components={k}, or n_components too large"
+                )
+            whitener = vectors / np.sqrt(values)
+            tensor = _whitened_m3(runner, moments, whitener)
+        finally:
+            runner.close()
         with warnings.catch_warnings():  # a missing component is reported below, in the model's terms
             warnings.simplefilter("ignore", RuntimeWarning)
             cp = symmetric_power_method(tensor, k, n_restarts=n_restarts, n_iter=n_iter, random_state=rng)
@@ -272,8 +429,9 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
         self.components_ = (topics / topics.sum(axis=0)).T
         self.alpha_ = 4 * alpha0 * (alpha0 + 1) / ((alpha0 + 2) ** 2 * lambdas**2)
         self.weights_ = lambdas
-        if refine_iter:
-            self.components_ = _variational_em(moments["counts"], self.components_, self.alpha_, refine_iter)
+        if refine_iter:  # in this process, on the documents kept for the moments
+            counts = runner.chunk.counts if isinstance(runner, _InMemory) else _chunk(X).counts
+            self.components_ = _variational_em(counts, self.components_, self.alpha_, refine_iter)
         self.eigenvalues_ = values
         self.n_documents_dropped_ = moments["n_dropped"]
         self.n_features_in_ = vocab
