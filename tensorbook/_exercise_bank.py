@@ -322,6 +322,75 @@ def _undo_weekly_differencing():
     return np.array(path[n_fit:])
 
 
+
+def chapter7_data():
+    """The seeded data of chapter 7's exercises (the chapter builds the same ones).
+
+    Returns the corpus ``X`` (1,500 documents x 60 words, 4 topics, sparse
+    word counts, every document with at least 3 words), the assumed
+    ``alpha0`` and the block ``Q`` (60 x 3) for the product with M2.
+    """
+    from .topics import make_lda_corpus
+
+    X, _, _ = make_lda_corpus(1500, 4, 60, 30, alpha=0.3, random_state=7)
+    Q = np.random.default_rng(7).standard_normal((60, 3))
+    return X, 0.8, Q
+
+
+#: The documents per chunk of exercise 7.1, and per shard of exercise 7.3.
+CHAPTER7_CHUNK, CHAPTER7_SHARD = 300, 250
+
+#: The memory exercise (7.2): vocabulary, topics, and the eigensolver's oversampling (blocks of k + 10 columns).
+CHAPTER7_SIZES = {"vocab_size": 10_000, "n_topics": 20, "oversample": 10}
+
+#: The cluster of exercise 7.4: documents, shards, documents per second per worker in a pass, passes per fit,
+#: overhead per pass (s), the driver's own work (s), and the numbers of workers.
+CHAPTER7_CLUSTER = {"n_documents": 20_000_000, "n_shards": 400, "rate": 250_000, "passes": 6,
+                    "overhead": 0.4, "driver": 2.0, "workers": (1, 8, 64, 256)}
+
+
+def _m2_product_dense():
+    # the dense alpha0-corrected M2 of the whole corpus, from each document's pair counts, then times Q
+    X, alpha0, Q = chapter7_data()
+    counts = X.toarray().astype(float)
+    n = counts.sum(axis=1)
+    pairs = np.einsum("du,dv->uv", counts / (n * (n - 1))[:, None], counts) - np.diag(counts.T @ (1 / (n * (n - 1))))
+    pairs /= len(counts)
+    m1 = (counts / n[:, None]).mean(axis=0)
+    return (pairs - alpha0 / (alpha0 + 1) * np.outer(m1, m1)) @ Q
+
+
+def _dense_vs_partial_bytes():
+    # allocate the block and ask NumPy its size; the cube's size from its shape and the item size
+    c = CHAPTER7_SIZES
+    vocab, width = c["vocab_size"], c["n_topics"] + c["oversample"]
+    return np.array([np.prod((vocab,) * 3, dtype=np.int64) * np.dtype(np.float64).itemsize,
+                     np.empty((vocab, width)).nbytes], dtype=np.int64)
+
+
+def _in_memory_components():
+    from .topics import SpectralLDA
+
+    X, alpha0, _ = chapter7_data()
+    return SpectralLDA(4, alpha0=alpha0, random_state=0).fit(X).components_
+
+
+def _cluster_throughput():
+    # schedule the shards of each pass greedily, one at a time, on the least busy worker
+    import heapq
+
+    c = CHAPTER7_CLUSTER
+    shard_seconds = c["n_documents"] / c["n_shards"] / c["rate"]
+    out = []
+    for workers in c["workers"]:
+        busy = [0.0] * workers
+        for _ in range(c["n_shards"]):
+            heapq.heapreplace(busy, busy[0] + shard_seconds)
+        fit_seconds = c["passes"] * (max(busy) + c["overhead"]) + c["driver"]
+        out.append(c["n_documents"] / fit_seconds)
+    return np.array(out)
+
+
 EXERCISES = {
     e.number: e
     for e in [
@@ -465,6 +534,31 @@ EXERCISES = {
             hint="y(t) = y(t - 168) + change(t): for the first 168 hours y(t - 168) is observed, after that "
                  "it is a forecast you have just made.",
             rtol=1e-10,
+        ),
+        Exercise(
+            "7.1", "M2 times a block of vectors, by map-reduce over chunks", _m2_product_dense,
+            hint="Each chunk returns its number of documents, sum_d c_d / n_d, sum_d c_d / (n_d (n_d - 1)) and "
+                 "sum_d c_d (c_d^T Q) / (n_d (n_d - 1)); add them over the chunks, divide by D, then subtract "
+                 "diag(delta) Q and alpha0 / (alpha0 + 1) M1 (M1^T Q).",
+            rtol=1e-9, atol=1e-14,
+        ),
+        Exercise(
+            "7.2", "the bytes of a dense M3 and of the largest partial sum", _dense_vs_partial_bytes,
+            hint="A float64 takes 8 bytes; the eigensolver's blocks have p = k + 10 columns, so a task of an "
+                 "M2 pass returns a V x p array.",
+            rtol=0, atol=0.5,
+        ),
+        Exercise(
+            "7.3", "the topics fit from shards on disk", _in_memory_components,
+            hint="corpus = save_shards(X7, directory, docs_per_shard=250), then "
+                 "SpectralLDA(4, alpha0=alpha7, random_state=0).fit(corpus).components_.",
+            rtol=1e-8, atol=1e-12,
+        ),
+        Exercise(
+            "7.4", "the throughput of a cluster, worker count by worker count", _cluster_throughput,
+            hint="In a pass the busiest worker processes ceil(n_shards / w) shards of n_documents / n_shards "
+                 "documents each; add the overhead per pass, multiply by the passes, add the driver's work.",
+            rtol=1e-9,
         ),
     ]
 }

@@ -182,3 +182,75 @@ def test_forecast_explorer_pairs_each_step_with_its_k_step_ahead_forecast():
 def test_forecast_explorer_rejects_bad_input(forecasts, kwargs, match):
     with pytest.raises(ValueError, match=match):
         widgets.forecast_explorer(np.zeros((12, 2)), forecasts, **{"start": 4, **kwargs})
+
+
+def _drawn_figures(monkeypatch):
+    """Make the widgets draw as if in IPython, and collect the matplotlib figures they display."""
+    import IPython
+    import IPython.display
+    import matplotlib.pyplot as plt
+
+    class Shell:  # enough of an IPython shell for ipywidgets' Output; an error while drawing fails the test
+        kernel = None
+
+        def showtraceback(self, exc_info, tb_offset=0):
+            raise exc_info[1]
+
+    plt.switch_backend("Agg")  # before get_ipython is replaced: matplotlib asks it when it picks a backend
+    figures = []
+    monkeypatch.setattr(IPython, "get_ipython", Shell)
+    monkeypatch.setattr(IPython.display, "display", lambda obj, *args, **kwargs: figures.append(obj))
+    return figures
+
+
+def test_scaling_explorer_draws_the_numbers_it_is_given(monkeypatch):
+    figures = _drawn_figures(monkeypatch)
+    runs = {"in process": {"chunks": [2, 4, 8], "seconds": [0.5, 0.4, 0.8], "memory_mb": [60.0, 30.0, 15.0]},
+            "threads": {"chunks": [2, 4, 8], "seconds": [0.25, 0.5, 1.0], "memory_mb": [120.0, 61.0, 31.0]},
+            "cluster": {"chunks": [2, 4, 8], "seconds": [2.0, 4.0, 5.0], "memory_mb": [5.0, 5.5, 6.0]}}
+    w = widgets.scaling_explorer(runs, 40_000, reference={"seconds": 0.2, "memory_mb": 100.0})
+    pick, slider, text = w.children[:3]
+    assert (pick.value, slider.min, slider.max, slider.value) == ("in process", 0, 2, 0)
+    for name, index in [("in process", 0), ("threads", 2), ("cluster", 1), ("threads", 1)]:
+        pick.value, slider.value = name, index
+        left, right = figures[-1].axes
+        # left: the throughput of every scheduler at the chosen number of chunks, in the order given
+        assert [t.get_text() for t in left.get_xticklabels()] == list(runs)
+        np.testing.assert_allclose([bar.get_height() for bar in left.patches],
+                                   [40_000 / runs[m]["seconds"][index] for m in runs])
+        # right: the chosen scheduler's peak memory at every number of chunks
+        assert [t.get_text() for t in right.get_xticklabels()] == ["2", "4", "8"]
+        np.testing.assert_allclose([bar.get_height() for bar in right.patches], runs[name]["memory_mb"])
+        # the chosen scheduler and the chosen number of chunks stand out: their bars alone have their colour
+        for ax, chosen in ((left, list(runs).index(name)), (right, index)):
+            colours = [bar.get_facecolor() for bar in ax.patches]
+            assert colours.count(colours[chosen]) == 1
+        # the reference, as dashed lines: its throughput and its memory
+        assert left.lines[0].get_ydata()[0] == 40_000 / 0.2 and right.lines[0].get_ydata()[0] == 100.0
+        seconds, memory = runs[name]["seconds"][index], runs[name]["memory_mb"][index]
+        assert text.value == (f"<p>{name}, {[2, 4, 8][index]} chunks: <b>{seconds:.3g} s</b> per fit "
+                              f"({seconds / 6:.3g} s per pass), <b>{40_000 / seconds:,.0f}</b> documents per second, "
+                              f"peak memory <b>{memory:.3g} MB</b></p>")
+    assert len(figures) >= 5  # one drawing at creation, one per change
+
+
+@pytest.mark.parametrize(
+    "measurements, kwargs, match",
+    [
+        ({}, {}, "measurements must be a non-empty dict"),
+        ({"a": {"chunks": [2], "seconds": [1.0]}}, {}, r"must be a dict with the keys \['chunks', 'seconds', 'memory_mb'\]"),
+        ({"a": {"chunks": [2, 4], "seconds": [1.0], "memory_mb": [1.0, 2.0]}}, {},
+         r"measurements\['a'\]\['seconds'\] must have one entry per number of chunks \(2\)"),
+        ({"a": {"chunks": [2], "seconds": [1.0], "memory_mb": [1.0]},
+          "b": {"chunks": [4], "seconds": [1.0], "memory_mb": [1.0]}}, {}, "every scheduler must be measured on the same chunks"),
+        ({"a": {"chunks": [2], "seconds": [0.0], "memory_mb": [1.0]}}, {}, "must hold finite numbers > 0"),
+        ({"a": {"chunks": [2.5], "seconds": [1.0], "memory_mb": [1.0]}}, {}, "must be a non-empty list of integers >= 1"),
+        ({"a": {"chunks": [2], "seconds": [1.0], "memory_mb": [1.0]}}, dict(index=1), r"index must be at most 0"),
+        ({"a": {"chunks": [2], "seconds": [1.0], "memory_mb": [1.0]}}, dict(scheduler="b"), r"scheduler must be one of \['a'\]"),
+        ({"a": {"chunks": [2], "seconds": [1.0], "memory_mb": [1.0]}}, dict(reference={"seconds": 1.0}),
+         "reference must be None or a dict with the keys 'seconds' and 'memory_mb'"),
+    ],
+)
+def test_scaling_explorer_rejects_bad_input(measurements, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        widgets.scaling_explorer(measurements, 1000, **kwargs)

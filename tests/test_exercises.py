@@ -100,3 +100,35 @@ def test_chapter6_references_agree_with_independent_computations():
     padded = np.concatenate([changes, np.zeros((3 * 168 - len(changes), 3))]).reshape(3, 168, 3)
     expected = (dep[n_fit - 168:n_fit][None] + np.cumsum(padded, axis=0)).reshape(-1, 3)[:len(changes)]
     assert tb.exercise("6.4").check(expected)
+
+
+def test_chapter7_references_agree_with_independent_computations(tmp_path):
+    import math
+
+    from tensorbook._exercise_bank import CHAPTER7_CLUSTER, chapter7_data
+    from tensorbook.distributed import save_shards
+    from tensorbook.topics import SpectralLDA, lda_moments
+
+    X, alpha0, Q = chapter7_data()
+    assert X.shape == (1500, 60) and X.sum(axis=1).min() >= 3  # every document counts in the moments
+    # 7.1: the package's in-memory implicit product (one chunk, sparse), against the bank's dense M2
+    assert tb.exercise("7.1").check(lda_moments(X, alpha0)["m2_apply"](Q))
+    assert not tb.exercise("7.1").check(lda_moments(X, 1.0)["m2_apply"](Q))  # another alpha0 is wrong
+
+    assert tb.exercise("7.2").check(np.array([8 * 10**12, 8 * 10_000 * 30]))
+    assert not tb.exercise("7.2").check(np.array([8 * 10**12, 8 * 10_000 * 20]))  # p = k forgets the oversampling
+
+    corpus = save_shards(X, tmp_path, docs_per_shard=250)
+    assert len(corpus) == 6
+    assert tb.exercise("7.3").check(SpectralLDA(4, alpha0=alpha0, random_state=0).fit(corpus).components_)
+    assert not tb.exercise("7.3").check(SpectralLDA(4, alpha0=alpha0, random_state=1).fit(corpus).components_)
+
+    c = CHAPTER7_CLUSTER
+    shard_seconds = c["n_documents"] / c["n_shards"] / c["rate"]
+    expected = [c["n_documents"] / (c["passes"] * (math.ceil(c["n_shards"] / w) * shard_seconds + c["overhead"])
+                                    + c["driver"]) for w in c["workers"]]
+    assert tb.exercise("7.4").check(np.array(expected))
+    # 64 workers cannot split 400 shards evenly: the busiest takes 7, which the even split 6.25 misses
+    even = [c["n_documents"] / (c["passes"] * (c["n_shards"] / w * shard_seconds + c["overhead"]) + c["driver"])
+            for w in c["workers"]]
+    assert not tb.exercise("7.4").check(np.array(even))
