@@ -8,6 +8,16 @@ __all__ = ["slice_explorer", "contraction_explorer", "CONTRACTIONS", "low_rank_e
            "power_method_explorer", "tt_parameter_explorer", "forecast_explorer", "scaling_explorer"]
 
 
+def _assemble(draw, controls, *outputs):
+    """Redraw when any control changes, draw once, and stack the controls above the outputs."""
+    import ipywidgets as widgets
+
+    for control in controls:
+        control.observe(draw, names="value")
+    draw()
+    return widgets.VBox([*controls, *outputs])
+
+
 def _slice_image(tensor, mode, index):
     """The slice ``tensor[..., index, ...]`` (along ``mode``) as an image array."""
     image = np.take(tensor, index, axis=mode)
@@ -194,10 +204,7 @@ def contraction_explorer(contractions=None, *, n=40, n_max=200):
                 f"<p>the optimised order needs {cost.speedup:,.1f}x fewer flops</p>"
             ))
 
-    pick.observe(draw, names="value")
-    size.observe(draw, names="value")
-    draw()
-    return widgets.VBox([pick, size, out])
+    return _assemble(draw, [pick, size], out)
 
 
 def low_rank_explorer(original, models, *, method=None, rank=None, title="", figsize=(11, 3.8)):
@@ -496,10 +503,7 @@ def moment_explorer(samplers, *, parameter="weight", values=(0.05, 0.95, 0.05), 
             display(fig)
             plt.close(fig)
 
-    pick.observe(draw, names="value")
-    slider.observe(draw, names="value")
-    draw()
-    return widgets.VBox([pick, slider, out])
+    return _assemble(draw, [pick, slider], out)
 
 
 def power_method_explorer(paths, reference, *, path=None, step=0, reference_name="v", title="", figsize=(11, 3.6)):
@@ -746,11 +750,7 @@ def tt_parameter_explorer(n_features=1, hidden_size=16, *, cell="tlstm", n_lags=
             display(fig)
             plt.close(fig)
 
-    pick.observe(draw, names="value")
-    for s in sliders:
-        s.observe(draw, names="value")
-    draw()
-    return widgets.VBox([pick, *sliders, text, out])
+    return _assemble(draw, [pick, *sliders], text, out)
 
 
 def _k_step_ahead(forecast, start, k, lo, hi):
@@ -931,10 +931,7 @@ def forecast_explorer(series, forecasts, *, start, model=None, horizon=1, stretc
             display(fig)
             plt.close(fig)
 
-    pick.observe(draw, names="value")
-    slider.observe(draw, names="value")
-    draw()
-    return widgets.VBox([pick, slider, text, out])
+    return _assemble(draw, [pick, slider], text, out)
 
 
 _SCALING_KEYS = ("chunks", "seconds", "memory_mb")
@@ -1098,7 +1095,4 @@ def scaling_explorer(measurements, n_documents, *, scheduler=None, index=0, refe
             display(fig)
             plt.close(fig)
 
-    pick.observe(draw, names="value")
-    slider.observe(draw, names="value")
-    draw()
-    return widgets.VBox([pick, slider, text, out])
+    return _assemble(draw, [pick, slider], text, out)
