@@ -28,7 +28,7 @@ first run with ``season=24`` was worse than without at short horizons.
     .venv/bin/python benchmarks/forecast_comparison.py [--seeds 3] [--out benchmarks/results/forecast_comparison.json]
         [--datasets departures temperature lorenz]
 
-It takes about ten minutes on two cores. The chapter reads the JSON it writes.
+It takes about four minutes on an idle 2-core machine. The chapter reads the JSON it writes.
 """
 
 import argparse
