@@ -33,7 +33,6 @@ import inspect
 import sys
 from pathlib import Path
 
-import numba
 import numpy as np
 import tensorly as tly
 from tensorly.decomposition import parafac, tensor_train

@@ -47,7 +47,6 @@ import time
 import tracemalloc
 from pathlib import Path
 
-import numba
 import numpy as np
 from sklearn.decomposition import LatentDirichletAllocation
 
@@ -268,7 +267,7 @@ def main() -> int:
           f" {describe(x)}; generated in {time.perf_counter() - t0:.2f} s")
     print(f"SpectralLDA(10, alpha0={ALPHA0}, random_state=0): best of {repeat} after one warm-up call"
           + (f"; with refine_iter: best of {runs} after one warm-up call" if HAS_REFINE else "")
-          + f". mean L1 = topic_recovery_error(topics, estimate), rows summing to 1.\n")
+          + ". mean L1 = topic_recovery_error(topics, estimate), rows summing to 1.\n")
     rows = small_rows(x, topics, repeat, runs)
     print_small(rows)
 

@@ -3,6 +3,7 @@
 Every message names the argument, the rule it broke, and what came instead.
 """
 
+import math
 import numbers
 
 import numpy as np
@@ -115,8 +116,34 @@ def check_int(value, name, *, minimum=1):
     return int(value)
 
 
+def check_real(value, name, *, low=-math.inf, high=math.inf, low_open=False, high_open=False):
+    """``value`` as a float in the interval from ``low`` to ``high``, or a ValueError naming ``name``.
+
+    Booleans, non-numbers and NaN are refused; an infinite bound excludes
+    infinity (``low=0, low_open=True`` is "a finite number > 0"). The message
+    states the interval: ``validation_fraction must be a number in (0, 0.5],
+    got 0.7``.
+    """
+    ok = not isinstance(value, bool) and isinstance(value, numbers.Real) and not math.isnan(value)
+    if ok:
+        number = float(value)
+        ok = ((number > low if low_open or low == -math.inf else number >= low)
+              and (number < high if high_open or high == math.inf else number <= high))
+    if not ok:
+        raise ValueError(f"{name} must be {_interval(low, high, low_open, high_open)}, got {value!r}")
+    return number
+
+
+def _interval(low, high, low_open, high_open):
+    if low == -math.inf and high == math.inf:
+        return "a finite number"
+    if high == math.inf:
+        return f"a finite number {'>' if low_open else '>='} {low:g}"
+    if low == -math.inf:
+        return f"a finite number {'<' if high_open else '<='} {high:g}"
+    return f"a number in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+
+
 def check_tol(tol, name="tol"):
     """``tol`` as a float >= 0."""
-    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not tol >= 0:
-        raise ValueError(f"{name} must be a number >= 0, got {tol!r}")
-    return float(tol)
+    return check_real(tol, name, low=0)

@@ -34,7 +34,7 @@ from importlib import resources
 
 import numpy as np
 
-from ._validation import as_float_array, check_finite, check_int, check_random_state, check_shape
+from ._validation import as_float_array, check_finite, check_int, check_random_state, check_real, check_shape
 
 __all__ = [
     "load_photo", "load_video", "vqa_example", "load_reuters", "QUESTION_VOCABULARY",
@@ -330,15 +330,6 @@ def load_weather():
     }
 
 
-def _check_real(value, name, *, positive=False):
-    """``value`` as a finite float (and > 0 if ``positive``), or a ValueError naming ``name``."""
-    if (isinstance(value, bool) or not isinstance(value, numbers.Real)
-            or not math.isfinite(value) or (positive and not value > 0)):
-        kind = "a finite number > 0" if positive else "a finite number"
-        raise ValueError(f"{name} must be {kind}, got {value!r}")
-    return float(value)
-
-
 def lorenz(n_steps, dt=0.01, sigma=10.0, rho=28.0, beta=8.0 / 3.0, x0=None, burn_in=1000,
            random_state=None):
     """A trajectory of the chaotic Lorenz-63 system, integrated with the classic Runge-Kutta method.
@@ -402,10 +393,10 @@ def lorenz(n_steps, dt=0.01, sigma=10.0, rho=28.0, beta=8.0 / 3.0, x0=None, burn
     """
     n_steps = check_int(n_steps, "n_steps", minimum=1)
     burn_in = check_int(burn_in, "burn_in", minimum=0)
-    dt = _check_real(dt, "dt", positive=True)
-    sigma = _check_real(sigma, "sigma")
-    rho = _check_real(rho, "rho")
-    beta = _check_real(beta, "beta")
+    dt = check_real(dt, "dt", low=0, low_open=True)
+    sigma = check_real(sigma, "sigma")
+    rho = check_real(rho, "rho")
+    beta = check_real(beta, "beta")
     rng = check_random_state(random_state)
     if x0 is None:
         state = rng.uniform((-15.0, -20.0, 5.0), (15.0, 20.0, 40.0))

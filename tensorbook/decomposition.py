@@ -22,8 +22,11 @@ import warnings
 
 import numpy as np
 
-from ._validation import as_float_array, check_finite, check_int, check_random_state, check_shape, check_tol
-from .tenalg import _blas_controller, _cubic, _matrix_list, khatri_rao, mttkrp, multi_mode_dot, norm, tensor_ivv, unfold
+from ._validation import (
+    as_float_array, check_finite, check_int, check_random_state, check_real, check_shape, check_tol,
+)
+from ._threads import single_threaded_blas
+from .tenalg import _cubic, _matrix_list, khatri_rao, mttkrp, multi_mode_dot, norm, tensor_ivv, unfold
 
 __all__ = [
     "CPTensor",
@@ -396,7 +399,7 @@ def cp_als(tensor, rank, *, n_iter_max=100, tol=1e-8, init="svd", random_state=N
     # work is the Numba MTTKRP kernel, and BLAS threads, once woken, keep
     # spinning on the cores that kernel needs (measured: 4-12 ms stalls, a
     # third of the run time).
-    with _blas_controller().limit(limits=1, user_api="blas"):
+    with single_threaded_blas():
         x, scale = _data_tensor(tensor)
         factors = _cp_init(x, rank, init, rng, scale)
         weights, errors = _als_sweeps(x, factors, n_iter_max, tol, verbose)
@@ -634,8 +637,7 @@ def tt_svd(tensor, rank=None, eps=None):
     if (rank is None) == (eps is None):
         raise ValueError("give exactly one of rank and eps")
     if eps is not None:
-        if isinstance(eps, bool) or not (isinstance(eps, numbers.Real) and eps >= 0):
-            raise ValueError(f"eps must be a number >= 0, got {eps!r}")
+        eps = check_real(eps, "eps", low=0)
         caps, delta = _max_tt_ranks(x.shape), eps / math.sqrt(d - 1)  # x has unit norm
     else:
         caps, delta = _tt_ranks(rank, x.shape), 0.0

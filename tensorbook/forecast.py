@@ -42,8 +42,8 @@ import numbers
 import numpy as np
 
 from . import _kernels
-from ._validation import as_float_array, check_finite, check_int, check_random_state
-from .tenalg import _blas_controller
+from ._validation import as_float_array, check_finite, check_int, check_random_state, check_real
+from ._threads import single_threaded_blas
 
 __all__ = [
     "Forecaster",
@@ -546,15 +546,10 @@ class Forecaster:
         check_int(self.batch_size, "batch_size")
         check_int(self.max_epochs, "max_epochs")
         check_int(self.patience, "patience")
-        for name in ("learning_rate", "clip_norm"):
-            value = getattr(self, name)
-            if name == "clip_norm" and value is None:
-                continue
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
-                raise ValueError(f"{name} must be a number > 0, got {value!r}")
-        vf = self.validation_fraction
-        if isinstance(vf, bool) or not isinstance(vf, numbers.Real) or not 0 < vf <= 0.5:
-            raise ValueError(f"validation_fraction must be a number in (0, 0.5], got {vf!r}")
+        check_real(self.learning_rate, "learning_rate", low=0, low_open=True)
+        if self.clip_norm is not None:
+            check_real(self.clip_norm, "clip_norm", low=0, low_open=True)
+        check_real(self.validation_fraction, "validation_fraction", low=0, high=0.5, low_open=True)
         try:
             dtype = np.dtype(self.dtype).name
         except TypeError:
@@ -592,7 +587,7 @@ class Forecaster:
         and one thread makes the results the same whatever the machine's
         thread count.
         """
-        with _blas_controller().limit(limits=1, user_api="blas"):
+        with single_threaded_blas():
             return self._fit(series)
 
     def _fit(self, series):
@@ -689,7 +684,7 @@ class Forecaster:
             Shape ``(horizon, features)``, or ``(batch, horizon, features)``
             for a batch of histories, in the units of the training series.
         """
-        with _blas_controller().limit(limits=1, user_api="blas"):
+        with single_threaded_blas():
             return self._predict(history, horizon)
 
     def _predict(self, history, horizon):
@@ -924,8 +919,7 @@ def compare_forecasters(series, models, *, input_steps, horizon, seasons=(), tes
     input_steps = check_int(input_steps, "input_steps")
     horizon = check_int(horizon, "horizon")
     test_stride = check_int(test_stride, "test_stride")
-    if isinstance(test_fraction, bool) or not isinstance(test_fraction, numbers.Real) or not 0 < test_fraction <= 0.5:
-        raise ValueError(f"test_fraction must be a number in (0, 0.5], got {test_fraction!r}")
+    check_real(test_fraction, "test_fraction", low=0, high=0.5, low_open=True)
     seasons = tuple(check_int(p, "seasons") for p in seasons)
     n_fit = int(round(series.shape[0] * (1.0 - test_fraction)))
     context = max((input_steps + (kwargs.get("season") or 0) for kwargs in models.values()), default=input_steps)

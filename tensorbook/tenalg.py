@@ -15,11 +15,10 @@ mode-n product is a batch of matrix products) or to the Numba kernels of
 import functools
 import itertools
 import math
-import os
-import threading
 
 import numpy as np
 
+from ._threads import split_between_threads
 from ._validation import (
     as_array,
     as_float_array,
@@ -142,35 +141,6 @@ _PARALLEL_FLOPS = 2e7
 _BLOCK_BYTES = 2 << 20  # output bytes per block: stays in cache for its check
 
 
-@functools.cache
-def _blas_controller():
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
-
-
-def _blas_threads():
-    """The threadpoolctl controller and the number of threads BLAS would use now."""
-    controller = _blas_controller()
-    blas = controller.select(user_api="blas")
-    return controller, max((lib.num_threads for lib in blas.lib_controllers), default=1)
-
-
-@functools.cache
-def _thread_pool(n_threads):
-    from concurrent.futures import ThreadPoolExecutor
-
-    return ThreadPoolExecutor(n_threads, thread_name_prefix="tensorbook-gemm")
-
-
-# A forked child inherits the pool object but not its threads: start afresh.
-os.register_at_fork(after_in_child=_thread_pool.cache_clear)
-# threadpoolctl's limit is process-wide: one split product at a time, so that
-# each restores the thread count it found (concurrent callers would otherwise
-# restore each other's limit of 1).
-_split_lock = threading.Lock()
-
-
 def _all_finite(block):
     with np.errstate(over="ignore", invalid="ignore"):
         return bool(np.isfinite(np.sum(block)))
@@ -194,15 +164,10 @@ def _product_in_blocks(block, n_items, item_bytes, flops):
             finite &= _all_finite(block(start, min(start + chunk, hi)))
         return finite
 
-    if n_items >= 2 and flops >= _PARALLEL_FLOPS and _split_lock.acquire(blocking=False):
-        try:
-            controller, threads = _blas_threads()
-            if threads >= 2:
-                bounds = np.linspace(0, n_items, min(threads, n_items) + 1).astype(int)
-                with controller.limit(limits=1, user_api="blas"):
-                    return all(_thread_pool(threads).map(run, bounds[:-1], bounds[1:]))
-        finally:
-            _split_lock.release()
+    if flops >= _PARALLEL_FLOPS:
+        parts = split_between_threads(run, n_items)
+        if parts is not None:
+            return all(parts)
     return run(0, n_items)
 
 

@@ -17,14 +17,13 @@ the documents.
 """
 
 import math
-import numbers
 import warnings
 
 import numpy as np
 import scipy.sparse
 from scipy.optimize import linear_sum_assignment
 
-from ._validation import as_float_array, check_int, check_random_state
+from ._validation import as_float_array, check_int, check_random_state, check_real
 from .decomposition import symmetric_power_method
 from .moments import _sum_of_cubes, _sum_of_triples
 
@@ -62,8 +61,7 @@ def _counts(X, name="X", *, min_words=3, require=True):
 
 
 def _check_alpha0(alpha0):
-    if isinstance(alpha0, bool) or not isinstance(alpha0, numbers.Real) or not 0 < alpha0 < math.inf:
-        raise ValueError(f"alpha0 must be a finite number > 0, got {alpha0!r}")
+    return check_real(alpha0, "alpha0", low=0, low_open=True)
 
 
 # --------------------------------------------------------------------------
@@ -539,8 +537,7 @@ def make_lda_corpus(n_docs, n_topics, vocab_size, doc_length, alpha=0.1, beta=0.
     alpha = np.broadcast_to(alpha, (k,)).astype(float)
     if not np.all(alpha > 0):
         raise ValueError(f"alpha must be > 0, got {alpha}")
-    if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not 0 < beta < math.inf:
-        raise ValueError(f"beta must be a finite number > 0, got {beta!r}")
+    check_real(beta, "beta", low=0, low_open=True)
     rng = check_random_state(random_state)
     topics = rng.dirichlet(np.full(vocab, beta), size=k)
     theta = rng.dirichlet(alpha, size=n_docs)

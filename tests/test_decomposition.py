@@ -602,9 +602,9 @@ def test_tt_svd_agrees_with_tensorly():
         ({"rank": True}, TypeError, "rank must be an integer or a sequence of integers, got True"),
         ({"rank": 2, "eps": 0.1}, ValueError, "give exactly one of rank and eps"),
         ({}, ValueError, "give exactly one of rank and eps"),
-        ({"eps": -0.1}, ValueError, "eps must be a number >= 0, got -0.1"),
-        ({"eps": float("nan")}, ValueError, "eps must be a number >= 0, got nan"),
-        ({"eps": "0.1"}, ValueError, "eps must be a number >= 0, got '0.1'"),
+        ({"eps": -0.1}, ValueError, "eps must be a finite number >= 0, got -0.1"),
+        ({"eps": float("nan")}, ValueError, "eps must be a finite number >= 0, got nan"),
+        ({"eps": "0.1"}, ValueError, "eps must be a finite number >= 0, got '0.1'"),
     ],
 )
 def test_tt_svd_bad_input(kwargs, error, match):
@@ -742,8 +742,8 @@ _INF[0, 0, 0] = np.inf
         (lambda: tb.cp_als(_X, 2.0), ValueError, r"rank must be an integer >= 1, got 2\.0"),
         (lambda: tb.cp_als(_X, 2, n_iter_max=-1), ValueError, "n_iter_max must be an integer >= 0, got -1"),
         (lambda: tb.cp_als(_X, 2, n_iter_max=5.5), ValueError, r"n_iter_max must be an integer >= 0, got 5\.5"),
-        (lambda: tb.cp_als(_X, 2, tol=-1e-3), ValueError, "tol must be a number >= 0, got -0.001"),
-        (lambda: tb.cp_als(_X, 2, tol=float("nan")), ValueError, "tol must be a number >= 0, got nan"),
+        (lambda: tb.cp_als(_X, 2, tol=-1e-3), ValueError, "tol must be a finite number >= 0, got -0.001"),
+        (lambda: tb.cp_als(_X, 2, tol=float("nan")), ValueError, "tol must be a finite number >= 0, got nan"),
         (lambda: tb.cp_als(_NAN, 2), ValueError, "tensor must contain only finite values, got NaN or infinity"),
         (lambda: tb.cp_als(_INF, 2), ValueError, "tensor must contain only finite values"),
         (lambda: tb.cp_als(np.zeros((3, 4, 5)), 2), ValueError,

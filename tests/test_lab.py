@@ -3,7 +3,6 @@ whose widgets respond."""
 
 import json
 import os
-import re
 import secrets
 import socket
 import subprocess

@@ -1,6 +1,5 @@
 """Every chapter executes top to bottom, exercise solutions included, and every solution is right."""
 
-import os
 import re
 from pathlib import Path
 

@@ -1,0 +1,77 @@
+"""The BLAS thread policy, in one place.
+
+Two rules, used by three modules:
+
+* :func:`single_threaded_blas`: BLAS on one thread for a block of work whose
+  matrix products are small (CP-ALS around the Numba MTTKRP kernel, the
+  recurrent forecasters), so that woken BLAS threads do not spin on the cores
+  the rest needs, and so that the results do not depend on the machine's
+  thread count.
+* :func:`split_between_threads`: a large product cut into blocks, run by as
+  many Python threads as BLAS has, each with single-threaded BLAS (the
+  mode-n products of :mod:`tensorbook.tenalg`).
+
+threadpoolctl's limits are process-wide: a limit set in one thread applies to
+every thread's BLAS calls while it lasts.
+"""
+
+import functools
+import os
+import threading
+
+import numpy as np
+
+__all__ = ["single_threaded_blas", "blas_threads", "split_between_threads"]
+
+
+@functools.cache
+def _controller():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def blas_threads():
+    """The number of threads BLAS would use now (the largest over the loaded BLAS libraries)."""
+    blas = _controller().select(user_api="blas")
+    return max((lib.num_threads for lib in blas.lib_controllers), default=1)
+
+
+def single_threaded_blas():
+    """A context manager limiting every loaded BLAS library to one thread, restoring the counts on exit."""
+    return _controller().limit(limits=1, user_api="blas")
+
+
+@functools.cache
+def _thread_pool(n_threads):
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(n_threads, thread_name_prefix="tensorbook-gemm")
+
+
+# A forked child inherits the pool object but not its threads: start afresh.
+os.register_at_fork(after_in_child=_thread_pool.cache_clear)
+# One split at a time, so that each restores the thread count it found
+# (concurrent callers would otherwise restore each other's limit of 1).
+_split_lock = threading.Lock()
+
+
+def split_between_threads(run, n_items):
+    """``run(lo, hi)`` over ``range(n_items)`` cut between BLAS's threads, or None when it cannot split.
+
+    Returns the list of the parts' results. It does not split (returns None)
+    when BLAS has one thread, there is one item, or another split is running
+    in this process; the caller then runs the work itself.
+    """
+    if n_items < 2 or not _split_lock.acquire(blocking=False):
+        return None
+    try:
+        threads = blas_threads()
+        if threads < 2:
+            return None
+        bounds = np.linspace(0, n_items, min(threads, n_items) + 1).astype(int)
+        with single_threaded_blas():
+            return list(_thread_pool(threads).map(run, bounds[:-1], bounds[1:]))
+    finally:
+        _split_lock.release()
+
