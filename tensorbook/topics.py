@@ -23,6 +23,9 @@ import numpy as np
 import scipy.sparse
 from scipy.optimize import linear_sum_assignment
 
+from ._corpus import (
+    ShardedCorpus, _Chunk, _chunk, _counts, _first_pass, _InMemory, _m2_pass, _m3_pass, open_runner,
+)
 from ._validation import as_float_array, check_int, check_random_state, check_real
 from .decomposition import symmetric_power_method
 from .moments import _sum_of_cubes, _sum_of_triples
@@ -32,110 +35,12 @@ __all__ = ["SpectralLDA", "make_lda_corpus", "topic_recovery_error", "topic_cohe
 
 
 # --------------------------------------------------------------------------
-# word counts
+# the moments from passes over the documents (tensorbook._corpus runs them)
 # --------------------------------------------------------------------------
-
-
-def _counts(X, name="X", *, min_words=3, require=True):
-    """Validated CSR counts (documents x vocabulary), their lengths, and the mask of documents kept.
-
-    scikit-learn's checks first (so the messages are the ones its users
-    know: NaN, negative values, complex or empty input), then the rule of
-    this model: word counts are non-negative integers. ``require``: at least
-    one document must be kept (off for one chunk of a larger corpus).
-    """
-    from sklearn.utils.validation import check_array, check_non_negative
-
-    counts = check_array(X, accept_sparse="csr", dtype=np.float64, input_name=name)
-    check_non_negative(counts, name)
-    counts = scipy.sparse.csr_array(counts)
-    if np.any(counts.data != np.round(counts.data)):
-        raise ValueError(f"{name} must contain integer word counts, got non-integer values")
-    counts.sum_duplicates()
-    counts.eliminate_zeros()
-    lengths = np.asarray(counts.sum(axis=1)).ravel()
-    keep = lengths >= min_words
-    if require and min_words and not np.any(keep):
-        raise ValueError(f"{name} must hold at least one document with {min_words} or more words")
-    return counts, lengths, keep
 
 
 def _check_alpha0(alpha0):
     return check_real(alpha0, "alpha0", low=0, low_open=True)
-
-
-# --------------------------------------------------------------------------
-# the moments as sums over documents: per-chunk partial sums, then a combine
-# step. The in-memory fit is one chunk; tensorbook.distributed maps the same
-# per-chunk functions over chunks of documents (in-process, Dask threads or a
-# Dask cluster) and adds their partial sums in chunk order.
-# --------------------------------------------------------------------------
-
-
-class _Chunk:
-    """A validated chunk of documents: the counts of those with at least 3 words, and their weights."""
-
-    def __init__(self, counts, lengths, n_dropped):
-        self.counts, self.lengths, self.n_dropped = counts, lengths, n_dropped
-        self.w2 = 1.0 / (lengths * (lengths - 1))  # 1 / (n (n-1))
-        self.w3 = self.w2 / (lengths - 2)  # 1 / (n (n-1) (n-2))
-
-    def __sizeof__(self):  # the arrays' bytes: what Dask's memory accounting and task placement read
-        arrays = (self.counts.data, self.counts.indices, self.counts.indptr, self.lengths, self.w2, self.w3)
-        return object.__sizeof__(self) + sum(a.nbytes for a in arrays)
-
-
-def _chunk(X, name="X", *, require=True):
-    """``X`` validated as one chunk of documents (see ``_counts``); short documents are left out."""
-    counts, lengths, keep = _counts(X, name, require=require)
-    return _Chunk(counts[keep], lengths[keep], int(np.count_nonzero(~keep)))
-
-
-def _first_pass(chunk):
-    """Partial sums of the first pass: documents kept and dropped, sum_d c_d / n_d, sum_d w2_d c_d."""
-    counts = chunk.counts
-    return {"n_docs": counts.shape[0], "n_dropped": chunk.n_dropped,
-            "m1": np.asarray(counts.T @ (1.0 / chunk.lengths)), "s2": np.asarray(counts.T @ chunk.w2)}
-
-
-def _m2_pass(chunk, q):
-    """Partial sum of M2 @ Q's data term: sum_d w2_d c_d (c_d^T Q), (V, p)."""
-    return np.asarray(chunk.counts.T @ (chunk.w2[:, None] * np.asarray(chunk.counts @ q)))
-
-
-def _m3_pass(chunk, whitener, n_docs, batch_size):
-    """Partial sums of the whitened third moment's data terms, from the projections y_d = W^T c_d."""
-    counts, w2, w3 = chunk.counts, chunk.w2, chunk.w3
-    y = np.asarray(counts @ whitener)  # (D, k)
-    return {
-        "e3": _sum_of_cubes(y, w3 / n_docs, batch_size),  # sum_d w3_d / D y_d^(x)3
-        "z": np.asarray(counts.T @ (w3[:, None] * y)),  # (V, k): z_i = sum_d w3_d c_di y_d
-        "s3": np.asarray(counts.T @ w3),
-        "e2": (y.T * (w2 / n_docs)) @ y,
-    }
-
-
-def _add(a, b):
-    """The sum of two partial results (arrays, numbers, or dicts of them)."""
-    if isinstance(a, dict):
-        return {key: _add(a[key], b[key]) for key in a}
-    return a + b
-
-
-class _InMemory:
-    """The in-memory corpus as a single chunk: map-reduce with one map."""
-
-    name = "X"
-
-    def __init__(self, chunk):
-        self.chunk = chunk
-        self.n_features = chunk.counts.shape[1]
-
-    def map_sum(self, fn, *args):
-        return fn(self.chunk, *args)
-
-    def close(self):
-        pass
 
 
 def _implicit_moments(runner, alpha0):
@@ -376,16 +281,10 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
         oversample = check_int(self.oversample, "oversample", minimum=0)
         n_power_iter = check_int(self.n_power_iter, "n_power_iter", minimum=0)
         _check_alpha0(alpha0)
-        sharded = getattr(X, "_tensorbook_sharded", False)
-        if self.client is None and not sharded:
-            runner = _InMemory(_chunk(X))  # the whole corpus as one chunk, in this process: no Dask
-        else:
-            if refine_iter and sharded:
-                raise ValueError("refine_iter must be 0 with a ShardedCorpus: the refinement needs the documents in "
-                                 "memory (fit an in-memory X to refine)")
-            from .distributed import _open_runner
-
-            runner = _open_runner(X, self.client)
+        if refine_iter and isinstance(X, ShardedCorpus):
+            raise ValueError("refine_iter must be 0 with a ShardedCorpus: the refinement needs the documents in "
+                             "memory (fit an in-memory X to refine)")
+        runner = open_runner(X, self.client)
         try:  # the passes over the documents: the first pass, 2 + n_power_iter products with M2, the M3 pass
             moments = _implicit_moments(runner, alpha0)
             vocab = runner.n_features

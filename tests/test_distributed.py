@@ -151,15 +151,15 @@ def _slow_tasks(delay):
     """Run on each worker: every chunk task of a pass takes ``delay`` more seconds (a restarted worker is fast)."""
     import time
 
-    import tensorbook.distributed as td
+    import tensorbook._corpus as corpus
 
-    apply = td._apply
+    apply = corpus._apply
 
     def slow(*args):
         time.sleep(delay)
         return apply(*args)
 
-    td._apply = slow  # the tasks name tensorbook.distributed._apply: the workers look it up when they run one
+    corpus._apply = slow  # the tasks name tensorbook._corpus._apply: the workers look it up when they run one
 
 
 @pytest.mark.slow
