@@ -2,12 +2,17 @@
 
 Each reference is written independently of the solution printed in the book
 (different operations on the same data), so a solution that agrees with it is
-checked against a second implementation, not against itself.
+checked against a second implementation, not against itself. This module is
+data: each entry is the keyword arguments of a
+:class:`tensorbook.exercises.Exercise`, which :func:`tensorbook.exercise`
+builds; it imports nothing from the checker.
 """
 
 import numpy as np
 
-from .exercises import Exercise
+
+def _entry(number, title, reference, hint="", rtol=1e-7, atol=1e-12):
+    return dict(number=number, title=title, reference=reference, hint=hint, rtol=rtol, atol=atol)
 
 
 def _mean_spectrum():
@@ -269,17 +274,15 @@ CHAPTER6_TEST_FRACTION = 0.2
 
 
 def _tt_cell_entries():
-    # the cores' shapes from the forecaster's own parameter layout; the dense tensor from the
-    # difference between the dense and the tensor-train counts of the whole model (two cells)
-    from .forecast import _Spec, n_parameters
-
+    # from the definition (Yu et al. 2017), not from the forecaster's code: the state s has
+    # S = L H + 1 entries, an LSTM cell 4H pre-activations; P cores (r_p, S, r_(p+1)), r_0 = 1, r_P = 4H.
+    # The tensors themselves are allocated (zeros) and their entries counted.
     c = CHAPTER6_CELL
-    spec = _Spec("tlstm", c["n_features"], c["hidden_size"], c["n_lags"], c["order"], (c["tt_rank"],) * (c["order"] - 1))
-    train = sum(int(np.prod(shape)) for name, shape in spec.shapes if name.startswith("enc_G"))
-    kw = dict(n_lags=c["n_lags"], order=c["order"], tt_rank=c["tt_rank"])
-    difference = (n_parameters("tlstm", c["n_features"], c["hidden_size"], **kw, dense=True)
-                  - n_parameters("tlstm", c["n_features"], c["hidden_size"], **kw))
-    return np.array([train + difference // 2, train])
+    size, width, order = c["n_lags"] * c["hidden_size"] + 1, 4 * c["hidden_size"], c["order"]
+    ranks = [1] + [c["tt_rank"]] * (order - 1) + [width]
+    cores = [np.zeros((ranks[p], size, ranks[p + 1]), dtype=np.int8) for p in range(order)]
+    dense_shape = (size,) * order + (width,)
+    return np.array([int(np.prod(dense_shape, dtype=np.int64)), sum(core.size for core in cores)])
 
 
 def _tt_batch_contraction():
@@ -392,169 +395,169 @@ def _cluster_throughput():
 
 
 EXERCISES = {
-    e.number: e
+    e["number"]: e
     for e in [
-        Exercise(
+        _entry(
             "1.1", "the mean spectrum of Indian Pines", _mean_spectrum,
             hint="Average the cube over the two spatial modes (axes 0 and 1); "
                  "the result has one value per band.",
             rtol=1e-9,
         ),
-        Exercise(
+        _entry(
             "1.2", "grayscale as a contraction of the colour mode", _grayscale,
             hint="Only the colour index c is summed, so it appears in the inputs of the "
                  "einsum subscripts but not in the output; convert the photo to floats first.",
             rtol=1e-9,
         ),
-        Exercise(
+        _entry(
             "1.3", "the vectorised outer product of image and question features", _vqa_outer,
             hint="Build the d_v x d_q matrix of all products v[i] * q[j], then flatten it in C order.",
             rtol=1e-12,
         ),
-        Exercise(
+        _entry(
             "1.4", "parameters of a bilinear VQA classifier",
             lambda: 2048 * 2400 * 3000,
             hint="A bilinear classifier has one weight per (image feature, question feature, answer) triple.",
             rtol=0, atol=0.5,
         ),
-        Exercise(
+        _entry(
             "2.1", "a mode-1 product through the unfolding", _mode1_loops,
             hint="unfold(X, 1) has the mode-1 fibers as columns; multiply it on the left by U, "
                  "then fold the result back into the shape (3, 2, 5).",
             rtol=1e-10,
         ),
-        Exercise(
+        _entry(
             "2.2", "flops of two orders for A B v",
             lambda: np.array([2 * 100 * 200 * 300 + 2 * 100 * 300, 2 * 200 * 300 + 2 * 100 * 200]),
             hint="An (m, k) @ (k, n) product costs 2 m k n flops; a matrix-vector product is the case n = 1.",
             rtol=0, atol=0.5,
         ),
-        Exercise(
+        _entry(
             "2.3", "a Tucker tensor from its core and factors", _tucker_sum_of_outer_products,
             hint="Multiply the core by A in mode 0, B in mode 1 and C in mode 2; the result has shape (4, 5, 6).",
             rtol=1e-10,
         ),
-        Exercise(
+        _entry(
             "2.4", "one step of the tensor power method", _power_step_eigenvector,
             hint="T(I, v, v) keeps index i and sums j and k: look for it in the table of contractions.",
             rtol=1e-10,
         ),
-        Exercise(
+        _entry(
             "3.1", "the parameter count of a Tucker model", _tucker_pines_params,
             hint="Count the core and each factor matrix separately, then add; compare with the "
                  "145 * 145 * 200 entries of the cube.",
             rtol=0, atol=0.5,
         ),
-        Exercise(
+        _entry(
             "3.2", "one ALS update by hand", _als_update_lstsq,
             hint="A = MTTKRP(X, [., B, C], 0) times the inverse of the Hadamard product (B^T B) * (C^T C); "
                  "solve with that R x R matrix rather than inverting it.",
             rtol=1e-8,
         ),
-        Exercise(
+        _entry(
             "3.3", "the TT ranks of a quantised function", _qtt_ranks,
             hint="Reshape the samples to (2,) * 12 before tb.tt_svd. To explain the ranks, split "
                  "x = x_L + x_R into its leading and trailing bits and expand g(x_L + x_R): how many "
                  "products of a function of x_L and a function of x_R do you need?",
         ),
-        Exercise(
+        _entry(
             "3.4", "the fixed point of the tensor power method", _power_fixed_point,
             hint="Iterate from theta0 until theta stops moving. Which component wins is decided by "
                  "lambda_i |<theta0, v_i>| (equation (3.6), the power step in coordinates), not by lambda_i alone.",
             rtol=1e-8, atol=1e-10,
         ),
-        Exercise(
+        _entry(
             "4.1", "the distinct entries of a symmetric tensor", _symmetric_distinct_entries,
             hint="A symmetric entry depends only on the multiset of its indices: count the triples "
                  "a <= b <= c with 0 <= a, b, c < 50.",
             rtol=0, atol=0.5,
         ),
-        Exercise(
+        _entry(
             "4.2", "the third cumulant of a one-dimensional mixture", _mixture_third_cumulant,
             hint="Centre at the mixture's mean first, then expand E[(x - m)^3] component by component; "
                  "the components' variances contribute too.",
             rtol=1e-8, atol=1e-10,
         ),
-        Exercise(
+        _entry(
             "4.3", "M3(I, v, v) from sparse data, implicitly", _moment3_ivv_by_document,
             hint="M3(I, v, v) is the average of x_j (x_j . v)^2 over the rows x_j of X: one product with X and "
                  "one with X.T do it for all rows at once. The result has one entry per word.",
             rtol=1e-10,
         ),
-        Exercise(
+        _entry(
             "4.4", "the memory of a dense third moment", _dense_m3_memory,
             hint="Count the entries and the bytes each takes (a gigabyte here is 10^9 bytes).",
             rtol=1e-12, atol=1e-9,
         ),
-        Exercise(
+        _entry(
             "5.1", "the alpha0-corrected M2 of a tiny corpus", _m2_by_word_positions,
             hint="Use the unbiased pair estimator from the text for each document, average, then apply "
                  "the alpha0 correction.",
             rtol=1e-10,
         ),
-        Exercise(
+        _entry(
             "5.2", "Dirichlet parameters from whitened weights", _alpha_from_weights,
             hint="Invert the relation between lambda_i and alpha_i given in the text, with alpha0 = 1.",
             rtol=1e-8,
         ),
-        Exercise(
+        _entry(
             "5.3", "the entries of M3 and of the whitened tensor", _reuters_entries,
             hint="A V x V x V tensor has V**3 entries, V the vocabulary size (the number of columns of "
                  "the count matrix); the whitened tensor is k x k x k.",
         ),
-        Exercise(
+        _entry(
             "5.4", "the Reuters topic whose top word is 'pope'", _reuters_pope_topic,
             hint="For each row of spectral.components_, find the word with the largest probability "
                  "(vocabulary[np.argmax(row)]); the answer is the index of the row, an integer.",
             rtol=0, atol=0,
         ),
-        Exercise(
+        _entry(
             "6.1", "the dense transition tensor of a TT-LSTM cell and its tensor train", _tt_cell_entries,
             hint="The state has S = L*H + 1 entries and an LSTM cell D = 4H pre-activations; the dense tensor "
                  "has P modes of size S and one of size D, core p has shape (r_p, S, r_(p+1)) with r_0 = 1 "
                  "and r_P = D.",
             rtol=0, atol=0.5,
         ),
-        Exercise(
+        _entry(
             "6.2", "the tensor-train transition of a batch, core by core", _tt_batch_contraction,
             hint="Start with a = states @ cores[0][0] (batch x r_1); for each further core, form the row-wise "
                  "Kronecker product of a and the states (batch x r_p S) and multiply by the core reshaped to "
                  "(r_p S, r_(p+1)).",
             rtol=1e-9, atol=1e-10,
         ),
-        Exercise(
+        _entry(
             "6.3", "the 24-hour-ahead RMSE of the daily and weekly seasonal-naive forecasts", _seasonal_naive_rmse_24h,
             hint="24 hours ahead, the daily seasonal-naive forecast of hour t is the value at t - 24 and the "
                  "weekly one the value at t - 168; compare with the truth at every hour t of the test part "
                  "dep[n_fit:] and pool the three airports.",
             rtol=1e-9,
         ),
-        Exercise(
+        _entry(
             "6.4", "undoing the weekly differencing beyond one week", _undo_weekly_differencing,
             hint="y(t) = y(t - 168) + change(t): for the first 168 hours y(t - 168) is observed, after that "
                  "it is a forecast you have just made.",
             rtol=1e-10,
         ),
-        Exercise(
+        _entry(
             "7.1", "M2 times a block of vectors, by map-reduce over chunks", _m2_product_dense,
             hint="Each chunk returns its number of documents, sum_d c_d / n_d, sum_d c_d / (n_d (n_d - 1)) and "
                  "sum_d c_d (c_d^T Q) / (n_d (n_d - 1)); add them over the chunks, divide by D, then subtract "
                  "diag(delta) Q and alpha0 / (alpha0 + 1) M1 (M1^T Q).",
             rtol=1e-9, atol=1e-14,
         ),
-        Exercise(
+        _entry(
             "7.2", "the bytes of a dense M3 and of the largest partial sum", _dense_vs_partial_bytes,
             hint="A float64 takes 8 bytes; the eigensolver's blocks have p = k + 10 columns, so a task of an "
                  "M2 pass returns a V x p array.",
             rtol=0, atol=0.5,
         ),
-        Exercise(
+        _entry(
             "7.3", "the topics fit from shards on disk", _in_memory_components,
             hint="corpus = save_shards(X7, directory, docs_per_shard=250), then "
                  "SpectralLDA(4, alpha0=alpha7, random_state=0).fit(corpus).components_.",
             rtol=1e-8, atol=1e-12,
         ),
-        Exercise(
+        _entry(
             "7.4", "the throughput of a cluster, worker count by worker count", _cluster_throughput,
             hint="In a pass the busiest worker processes ceil(n_shards / w) shards of n_documents / n_shards "
                  "documents each; add the overhead per pass, multiply by the passes, add the driver's work.",

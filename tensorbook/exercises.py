@@ -247,4 +247,4 @@ def exercise(number: str) -> Exercise:
     if key not in EXERCISES:
         known = ", ".join(sorted(EXERCISES))
         raise KeyError(f"number must name an exercise of the book ({known}), got {number!r}")
-    return EXERCISES[key]
+    return Exercise(**EXERCISES[key])
