@@ -41,6 +41,9 @@ import numbers
 
 import numpy as np
 
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
 from . import _kernels
 from ._validation import as_float_array, check_finite, check_int, check_random_state, check_real
 from ._threads import single_threaded_blas
@@ -393,7 +396,7 @@ class _Adam:
 # ---------------------------------------------------------------------------
 
 
-class Forecaster:
+class Forecaster(BaseEstimator):
     """A sequence-to-sequence recurrent forecaster: LSTM, tensor-train RNN or tensor-train LSTM.
 
     Parameters
@@ -511,28 +514,6 @@ class Forecaster:
         self.progress = progress
         self.random_state = random_state
 
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"Forecaster({args})"
-
-    def get_params(self, deep=True):
-        """The constructor's arguments, as a dict (scikit-learn's convention)."""
-        names = (
-            "cell", "hidden_size", "n_lags", "order", "tt_rank", "input_steps", "output_steps",
-            "residual", "season", "batch_size", "learning_rate", "clip_norm", "max_epochs", "patience",
-            "validation_fraction", "dtype", "progress", "random_state",
-        )
-        return {name: getattr(self, name) for name in names}
-
-    def set_params(self, **params):
-        """Set constructor arguments by name; returns ``self``."""
-        valid = self.get_params()
-        for name, value in params.items():
-            if name not in valid:
-                raise ValueError(f"{name!r} is not a parameter of Forecaster; valid: {sorted(valid)}")
-            setattr(self, name, value)
-        return self
-
     # -- checks ------------------------------------------------------------
 
     def _validated(self):
@@ -559,8 +540,7 @@ class Forecaster:
         return hidden, n_lags, order, ranks
 
     def _check_fitted(self):
-        if not hasattr(self, "theta_"):
-            raise RuntimeError("this Forecaster is not fitted yet: call fit(series) first")
+        check_is_fitted(self, "theta_")
 
     # -- training ----------------------------------------------------------
 

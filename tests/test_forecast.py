@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from sklearn.exceptions import NotFittedError
 
 from tensorbook.forecast import (
     Forecaster,
@@ -671,7 +672,7 @@ def test_predict_errors(fitted):
 
 
 def test_predict_before_fit():
-    with pytest.raises(RuntimeError, match="not fitted yet.*fit"):
+    with pytest.raises(NotFittedError, match="not fitted yet.*fit"):
         _small().predict(np.ones((10, 1)), 2)
 
 
@@ -742,9 +743,12 @@ def test_get_set_params_and_repr():
     params = m.get_params()
     assert params["cell"] == "trnn" and params["tt_rank"] == (2, 3) and params["n_lags"] is None
     # scikit-learn's convention: exactly the constructor's arguments
-    assert list(params) == list(inspect.signature(Forecaster).parameters)
+    assert sorted(params) == sorted(inspect.signature(Forecaster).parameters)
     clone = Forecaster(**params)
     assert clone.get_params() == params
+    from sklearn.base import clone as sklearn_clone
+
+    assert sklearn_clone(m).get_params() == params and sklearn_clone(m) is not m
     other = Forecaster()
     assert other.set_params(**params) is other
     assert other.get_params() == params
@@ -752,7 +756,7 @@ def test_get_set_params_and_repr():
     text = repr(m)
     assert text.startswith("Forecaster(cell='trnn', hidden_size=5,") and "tt_rank=(2, 3)" in text
     assert eval(text, {"Forecaster": Forecaster}).get_params() == params
-    with pytest.raises(ValueError, match=r"'hidden' is not a parameter of Forecaster; valid: \["):
+    with pytest.raises(ValueError, match=r"Invalid parameter 'hidden' for estimator Forecaster"):
         m.set_params(hidden=3)
     # the defaults documented in the class docstring
     d = Forecaster().get_params()
