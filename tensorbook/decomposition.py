@@ -25,6 +25,7 @@ import numpy as np
 from ._validation import (
     as_float_array, check_finite, check_int, check_random_state, check_real, check_shape, check_tol,
 )
+from ._progress import progress_bar
 from ._threads import single_threaded_blas
 from .tenalg import _cubic, _matrix_list, khatri_rao, mttkrp, multi_mode_dot, norm, tensor_ivv, unfold
 
@@ -374,8 +375,8 @@ def cp_als(tensor, rank, *, n_iter_max=100, tol=1e-8, init="svd", random_state=N
         standard normal factors; or anything that unpacks as ``(weights,
         factors)`` (a CPTensor, TensorLy's too) to start from.
     random_state : None, int or numpy.random.Generator
-    verbose : bool
-        Print the error at every sweep.
+    verbose : bool, default False
+        Show a progress bar over the sweeps (tqdm), with the current error.
 
     Returns
     -------
@@ -408,39 +409,46 @@ def cp_als(tensor, rank, *, n_iter_max=100, tol=1e-8, init="svd", random_state=N
 
 def _als_sweeps(x, factors, n_iter_max, tol, verbose):
     """The ALS loop on a unit-norm tensor: updates ``factors`` in place, returns the weights and the error history."""
-    dtype, rank, last = x.dtype, factors[0].shape[1], x.ndim - 1
-    weights = np.ones(rank, dtype=dtype)
+    rank = factors[0].shape[1]
+    weights = np.ones(rank, dtype=x.dtype)
     grams = [f.T @ f for f in factors]
     errors = []
-    for sweep in range(n_iter_max):
-        for k in range(x.ndim):
-            v = np.ones((rank, rank), dtype=dtype)
-            for j in range(x.ndim):
-                if j != k:
-                    v *= grams[j]
-            m = mttkrp(x, factors, k)
-            try:
-                factor = np.linalg.solve(v, m.T).T
-            except np.linalg.LinAlgError:  # rank above what the other modes can carry
-                factor = m @ np.linalg.pinv(v, hermitian=True)
-            weights = np.linalg.norm(factor, axis=0)
-            weights[weights == 0] = 1.0
-            factors[k] = factor / weights
-            grams[k] = factors[k].T @ factors[k]
-        # ||X - Xhat||^2 = 1 - 2 <X, Xhat> + ||Xhat||^2 (X has unit norm), from
-        # I x R and R x R matrices only, in float64 whatever the data's dtype
-        inner_product = np.sum(m * factors[last] * weights, dtype=np.float64)
-        hadamard = np.ones((rank, rank))
-        for g in grams:
-            hadamard *= g
-        w64 = weights.astype(np.float64)
-        error = math.sqrt(max(1.0 - 2 * inner_product + w64 @ hadamard @ w64, 0.0))
-        errors.append(error)
-        if verbose:
-            print(f"sweep {sweep + 1}: relative error {error:.3e}")
-        if sweep > 0 and abs(errors[-2] - error) < tol:
-            break
+    with progress_bar(n_iter_max, f"CP-ALS, rank {rank}", "sweep", verbose) as bar:
+        for sweep in range(n_iter_max):
+            weights, error = _als_sweep(x, factors, grams)
+            errors.append(error)
+            bar.set_postfix(error=f"{error:.3e}")
+            bar.update()
+            if sweep > 0 and abs(errors[-2] - error) < tol:
+                break
     return weights, errors
+
+
+def _als_sweep(x, factors, grams):
+    """One ALS sweep: each factor (and its Gram matrix) updated in place; returns the weights and the relative error."""
+    dtype, rank, last = x.dtype, factors[0].shape[1], x.ndim - 1
+    for k in range(x.ndim):
+        v = np.ones((rank, rank), dtype=dtype)
+        for j in range(x.ndim):
+            if j != k:
+                v *= grams[j]
+        m = mttkrp(x, factors, k)
+        try:
+            factor = np.linalg.solve(v, m.T).T
+        except np.linalg.LinAlgError:  # rank above what the other modes can carry
+            factor = m @ np.linalg.pinv(v, hermitian=True)
+        weights = np.linalg.norm(factor, axis=0)
+        weights[weights == 0] = 1.0
+        factors[k] = factor / weights
+        grams[k] = factors[k].T @ factors[k]
+    # ||X - Xhat||^2 = 1 - 2 <X, Xhat> + ||Xhat||^2 (X has unit norm), from
+    # I x R and R x R matrices only, in float64 whatever the data's dtype
+    inner_product = np.sum(m * factors[last] * weights, dtype=np.float64)
+    hadamard = np.ones((rank, rank))
+    for g in grams:
+        hadamard *= g
+    w64 = weights.astype(np.float64)
+    return weights, math.sqrt(max(1.0 - 2 * inner_product + w64 @ hadamard @ w64, 0.0))
 
 
 def _cp_init(x, rank, init, rng, scale):
@@ -522,7 +530,8 @@ def tucker(tensor, rank, *, method="hooi", n_iter_max=100, tol=1e-8, verbose=Fal
         HOOI sweeps at most.
     tol : float, default 1e-8
         Stop HOOI when the relative error changes by less (0 runs every sweep).
-    verbose : bool
+    verbose : bool, default False
+        Show a progress bar over the HOOI sweeps (tqdm), with the current error.
 
     Returns
     -------
@@ -553,16 +562,17 @@ def tucker(tensor, rank, *, method="hooi", n_iter_max=100, tol=1e-8, verbose=Fal
     core = multi_mode_dot(x, factors, transpose=True)
     errors = [error_of(core)]
     if method == "hooi":
-        for sweep in range(n_iter_max):
-            for k in range(x.ndim):
-                projected = multi_mode_dot(x, factors, skip=k, transpose=True)
-                factors[k] = _leading_left_singular_vectors(unfold(projected, k), ranks[k])
-            core = multi_mode_dot(x, factors, transpose=True)
-            errors.append(error_of(core))
-            if verbose:
-                print(f"sweep {sweep + 1}: relative error {errors[-1]:.3e}")
-            if abs(errors[-2] - errors[-1]) < tol:
-                break
+        with progress_bar(n_iter_max, f"HOOI, rank {tuple(ranks)}", "sweep", verbose) as bar:
+            for _ in range(n_iter_max):
+                for k in range(x.ndim):
+                    projected = multi_mode_dot(x, factors, skip=k, transpose=True)
+                    factors[k] = _leading_left_singular_vectors(unfold(projected, k), ranks[k])
+                core = multi_mode_dot(x, factors, transpose=True)
+                errors.append(error_of(core))
+                bar.set_postfix(error=f"{errors[-1]:.3e}")
+                bar.update()
+                if abs(errors[-2] - errors[-1]) < tol:
+                    break
     return TuckerTensor(core * scale, factors, errors=errors)
 
 

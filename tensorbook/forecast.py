@@ -46,6 +46,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _kernels
 from ._validation import as_float_array, check_finite, check_int, check_random_state, check_real
+from ._progress import progress_bar
 from ._threads import single_threaded_blas
 
 __all__ = [
@@ -440,8 +441,8 @@ class Forecaster(BaseEstimator):
     dtype : {"float32", "float64"}
         Floating-point type of the parameters and the computation (float32
         is about 1.7 times faster; the gradient checks use float64).
-    progress : bool
-        Show a tqdm progress bar over epochs.
+    verbose : bool, default False
+        Show a progress bar over the epochs (tqdm), with the training and validation losses.
     random_state : None, int or numpy.random.Generator
         Seeds the initial weights and the order of the mini-batches.
 
@@ -492,7 +493,7 @@ class Forecaster(BaseEstimator):
         patience=5,
         validation_fraction=0.2,
         dtype="float32",
-        progress=False,
+        verbose=False,
         random_state=None,
     ):
         self.cell = cell
@@ -511,7 +512,7 @@ class Forecaster(BaseEstimator):
         self.patience = patience
         self.validation_fraction = validation_fraction
         self.dtype = dtype
-        self.progress = progress
+        self.verbose = verbose
         self.random_state = random_state
 
     # -- checks ------------------------------------------------------------
@@ -608,8 +609,7 @@ class Forecaster(BaseEstimator):
         adam = _Adam(spec.size, dtype, float(self.learning_rate), self.clip_norm)
         history = {"train_loss": [], "val_loss": []}
         best = (np.inf, 0, theta.copy())
-        bar = _progress_bar(self.max_epochs, self.progress, f"{self.cell} H={hidden}")
-        try:
+        with progress_bar(self.max_epochs, f"{self.cell} H={hidden}", "epoch", self.verbose) as bar:
             for epoch in range(self.max_epochs):
                 order_ = rng.permutation(train.shape[0])
                 total = 0.0
@@ -625,14 +625,10 @@ class Forecaster(BaseEstimator):
                 history["val_loss"].append(val_loss)
                 if val_loss < best[0]:
                     best = (val_loss, epoch, theta.copy())
-                if bar is not None:
-                    bar.set_postfix(train=f"{history['train_loss'][-1]:.4f}", val=f"{val_loss:.4f}")
-                    bar.update()
+                bar.set_postfix(train=f"{history['train_loss'][-1]:.4f}", val=f"{val_loss:.4f}")
+                bar.update()
                 if epoch - best[1] >= self.patience:
                     break
-        finally:
-            if bar is not None:
-                bar.close()
         self.spec_ = spec
         self.theta_ = best[2]
         self.params_ = spec.views(self.theta_)
@@ -709,14 +705,6 @@ def _mse(spec, theta, windows, input_steps):
         Y, _ = _forward(spec, theta, x, target.shape[0])
         total += float(np.sum((Y - target) ** 2))
     return total / windows[:, input_steps:].size
-
-
-def _progress_bar(total, show, desc):
-    if not show:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc, unit="epoch")
 
 
 def _check_series(series, name):
@@ -845,7 +833,7 @@ def rmse_by_horizon(predictions, truth):
 
 
 def compare_forecasters(series, models, *, input_steps, horizon, seasons=(), test_fraction=0.2,
-                        seeds=(0,), test_stride=1, progress=False):
+                        seeds=(0,), test_stride=1, verbose=False):
     """RMSE by horizon of baselines and trained forecasters on the last part of one series.
 
     The first ``1 - test_fraction`` of ``series`` is given to each model's
@@ -871,7 +859,7 @@ def compare_forecasters(series, models, *, input_steps, horizon, seasons=(), tes
     seeds : sequence of int
         Each model is trained once per seed.
     test_stride : int
-    progress : bool
+    verbose : bool
         Progress bars while training.
 
     Returns
@@ -923,7 +911,7 @@ def compare_forecasters(series, models, *, input_steps, horizon, seasons=(), tes
         rows, epochs, seconds = [], [], []
         for seed in seeds:
             model = Forecaster(**{**kwargs, "input_steps": input_steps, "output_steps": horizon,
-                                  "random_state": seed, "progress": progress})
+                                  "random_state": seed, "verbose": verbose})
             start = time.perf_counter()
             model.fit(series[:n_fit])
             seconds.append(time.perf_counter() - start)

@@ -327,11 +327,16 @@ def test_cp_als_rank_above_a_mode_size():
     assert rel_err(truth.to_tensor(), cp.to_tensor()) < 0.01
 
 
-def test_cp_als_verbose_prints_each_sweep(capsys):
-    tb.cp_als(_X, 2, n_iter_max=3, tol=0, verbose=True)
-    lines = capsys.readouterr().out.splitlines()
-    assert [ln.split(":")[0] for ln in lines] == ["sweep 1", "sweep 2", "sweep 3"]
-    assert all("relative error" in ln for ln in lines)
+def test_verbose_shows_one_progress_bar_and_prints_nothing(capsys):
+    cp = tb.cp_als(_X, 2, n_iter_max=3, tol=0, verbose=True)
+    out, err = capsys.readouterr()
+    assert out == ""  # progress is a tqdm bar on stderr, never print()
+    assert "CP-ALS, rank 2" in err and "3/3" in err and f"error={cp.errors[-1]:.3e}" in err
+    t = tb.tucker(_X, 2, n_iter_max=2, tol=0, verbose=True)
+    out, err = capsys.readouterr()
+    assert out == "" and "HOOI, rank (2, 2, 2)" in err and f"error={t.errors[-1]:.3e}" in err
+    tb.cp_als(_X, 2, n_iter_max=3, verbose=False)
+    assert capsys.readouterr() == ("", "")
 
 
 def test_tucker_and_tt_svd_float32_and_integer_input():

@@ -529,7 +529,7 @@ def test_predictions_are_in_original_units():
 
 def test_progress_bar(capsys):
     series = _seasonal(80)
-    Forecaster("trnn", hidden_size=3, input_steps=4, output_steps=2, max_epochs=2, progress=True,
+    Forecaster("trnn", hidden_size=3, input_steps=4, output_steps=2, max_epochs=2, verbose=True,
                random_state=0).fit(series)
     err = capsys.readouterr().err
     assert "trnn H=3" in err and "2/2" in err
