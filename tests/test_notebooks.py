@@ -1,14 +1,27 @@
 """Every chapter executes top to bottom, exercise solutions included, and every solution is right."""
 
 import re
+import sys
+import time
 from pathlib import Path
 
 import jupytext
 import nbclient
+import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.md"))
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+
+import nbclient_shell  # noqa: E402  (book/_ext: nbclient's Output-widget mimic without the shell-socket stall)
+
+
+def notebook_client(nb, timeout, **kwargs):
+    """A NotebookClient whose Output-widget mimic cannot swallow the shell socket's wake-up (nbclient#312)."""
+    client = nbclient.NotebookClient(nb, timeout=timeout, kernel_name="python3", **kwargs)
+    client.widget_registry["@jupyter-widgets/output"]["OutputModel"] = nbclient_shell.OutputWidget
+    return client
 
 
 @pytest.mark.slow
@@ -16,8 +29,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.md"))
 def test_notebook_runs_and_solutions_are_correct(path, monkeypatch):
     monkeypatch.setenv("TENSORBOOK_STRICT_EXERCISES", "1")  # a wrong solution raises
     nb = jupytext.read(path)
-    nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}}).execute()
+    notebook_client(nb, timeout=600, resources={"metadata": {"path": str(path.parent)}}).execute()
 
     exercises = re.findall(r"^```\{exercise\}", path.read_text(), re.M)
     verdicts = []
@@ -31,3 +43,28 @@ def test_notebook_runs_and_solutions_are_correct(path, monkeypatch):
     assert len(correct) == len(exercises), f"{len(correct)} correct solutions for {len(exercises)} exercises"
     assert len(unanswered) == len(exercises), "each exercise has a reader cell that runs unanswered"
     assert len(verdicts) == len(correct) + len(unanswered)
+
+
+@pytest.mark.slow
+def test_an_output_widget_message_sent_after_the_reply_arrived_does_not_stall_the_cell(monkeypatch):
+    """The race behind the 600-s stalls, made certain: the mimic's comm_msg leaves 0.5 s late, when the
+    kernel's execute_reply already waits in the shell socket. With nbclient's own mimic the cell then
+    waits for its whole timeout; with the fixed one it goes on at once."""
+    send = nbclient_shell.OutputWidget._publish_msg
+
+    def late(self, *args, **kwargs):
+        time.sleep(0.5)
+        return send(self, *args, **kwargs)
+
+    monkeypatch.setattr(nbclient_shell.OutputWidget, "_publish_msg", late)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import ipywidgets\nout = ipywidgets.Output()\ndisplay(out)\n"
+                                          "with out:\n    print('captured')"),
+                nbformat.v4.new_code_cell("1 + 1")]
+    client = notebook_client(nb, timeout=60)
+    start = time.monotonic()
+    client.execute()
+    assert time.monotonic() - start < 30, "the cell waited for its timeout: the shell socket's wake-up was lost"
+    assert nb.cells[1].outputs[0]["data"]["text/plain"] == "2"
+    captured = [o for state in client.widget_state.values() for o in state.get("outputs", [])]
+    assert any("captured" in o.get("text", "") for o in captured), "the Output widget captured the print"
