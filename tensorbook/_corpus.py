@@ -86,16 +86,46 @@ def _counts(X, name="X", *, min_words=3, require=True):
 
 
 class _Chunk:
-    """A validated chunk of documents: the counts of those with at least 3 words, and their weights."""
+    """A validated chunk of documents: the counts of those with at least 3 words, their weights and signs."""
 
     def __init__(self, counts, lengths, n_dropped):
         self.counts, self.lengths, self.n_dropped = counts, lengths, n_dropped
         self.w2 = 1.0 / (lengths * (lengths - 1))  # 1 / (n (n-1))
         self.w3 = self.w2 / (lengths - 2)  # 1 / (n (n-1) (n-2))
+        self.signs = _document_signs(counts)
 
     def __sizeof__(self):  # the arrays' bytes: what Dask's memory accounting and task placement read
-        arrays = (self.counts.data, self.counts.indices, self.counts.indptr, self.lengths, self.w2, self.w3)
+        arrays = (self.counts.data, self.counts.indices, self.counts.indptr, self.lengths, self.w2, self.w3,
+                  self.signs)
         return object.__sizeof__(self) + sum(a.nbytes for a in arrays)
+
+
+def _mix(h):
+    """SplitMix64's finaliser on an array of uint64 (wrapping arithmetic): a well-mixed hash of each entry."""
+    h = h ^ (h >> np.uint64(30))
+    h = h * np.uint64(0xBF58476D1CE4E5B9)
+    h = h ^ (h >> np.uint64(27))
+    h = h * np.uint64(0x94D049BB133111EB)
+    return h ^ (h >> np.uint64(31))
+
+
+def _document_signs(counts):
+    """A sign +1 or -1 for each document (row of canonical CSR counts), a hash of its words and their counts.
+
+    The noise level of M2 (``SpectralLDA.noise_level_``) is estimated by
+    flipping the sign of each document's term at random; the signs come from
+    the documents' contents, so a document has the same sign in whichever
+    chunk, shard or order it is read, and the estimate does not depend on how
+    the corpus is cut. Copies of one document share a sign, as they should:
+    they are one observation, not several.
+    """
+    if counts.shape[0] == 0:
+        return np.zeros(0)
+    words = counts.indices.astype(np.uint64) + np.uint64(1)
+    repeats = np.minimum(counts.data, 2.0**31).astype(np.uint64)
+    per_word = _mix(words * np.uint64(0x9E3779B97F4A7C15) + (repeats << np.uint64(32)))
+    per_document = np.add.reduceat(per_word, counts.indptr[:-1].astype(np.intp))  # rows are never empty here
+    return 1.0 - 2.0 * (_mix(per_document) >> np.uint64(63)).astype(np.float64)
 
 
 def _chunk(X, name="X", *, require=True):
@@ -110,15 +140,36 @@ def _chunk(X, name="X", *, require=True):
 
 
 def _first_pass(chunk):
-    """Partial sums of the first pass: documents kept and dropped, sum_d c_d / n_d, sum_d w2_d c_d."""
-    counts = chunk.counts
-    return {"n_docs": counts.shape[0], "n_dropped": chunk.n_dropped,
-            "m1": np.asarray(counts.T @ (1.0 / chunk.lengths)), "s2": np.asarray(counts.T @ chunk.w2)}
+    """Partial sums of the first pass: documents kept and dropped, sum_d c_d / n_d, sum_d w2_d c_d.
+
+    And the same two sums with each document's sign (``sign_m1``,
+    ``sign_s2``), for the noise level of M2.
+    """
+    counts, inverse = chunk.counts, 1.0 / chunk.lengths
+    weights = np.column_stack([inverse, chunk.w2, chunk.signs * inverse, chunk.signs * chunk.w2])
+    sums = np.asarray(counts.T @ weights)  # (V, 4): one sparse pass for the four sums
+    return {"n_docs": counts.shape[0], "n_dropped": chunk.n_dropped, "m1": sums[:, 0], "s2": sums[:, 1],
+            "sign_m1": sums[:, 2], "sign_s2": sums[:, 3]}
 
 
-def _m2_pass(chunk, q):
-    """Partial sum of M2 @ Q's data term: sum_d w2_d c_d (c_d^T Q), (V, p)."""
-    return np.asarray(chunk.counts.T @ (chunk.w2[:, None] * np.asarray(chunk.counts @ q)))
+def _m2_pass(chunk, q, q_noise=None):
+    """Partial sum of M2 @ Q's data term, sum_d w2_d c_d (c_d^T Q), a (V, p) block.
+
+    With ``q_noise`` (V, p'), also the signed sums of the noise operator's
+    data terms on it: ``noise`` = sum_d s_d w2_d c_d (c_d^T Q'), (V, p'), and
+    ``noise_m1`` = sum_d s_d (c_d^T Q') / n_d, (p',). One product with the
+    counts serves both blocks.
+    """
+    counts, w2 = chunk.counts, chunk.w2
+    if q_noise is None:
+        return np.asarray(counts.T @ (w2[:, None] * np.asarray(counts @ q)))
+    p = q.shape[1]
+    projected = np.asarray(counts @ np.hstack([q, q_noise]))  # (D, p + p')
+    weighted = projected * w2[:, None]
+    weighted[:, p:] *= chunk.signs[:, None]
+    data = np.asarray(counts.T @ weighted)
+    return {"m2": data[:, :p], "noise": data[:, p:],
+            "noise_m1": (chunk.signs / chunk.lengths) @ projected[:, p:]}
 
 
 def _m3_pass(chunk, whitener, n_docs, batch_size):

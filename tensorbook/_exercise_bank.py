@@ -194,7 +194,8 @@ def chapter5_data():
 
 
 #: The spectral model of the Reuters stories that chapter 5 fits (exercise 5.4).
-CHAPTER5_REUTERS_FIT = {"n_components": 10, "alpha0": 1.0, "random_state": 0}
+#: Chapter 5 fits as many topics as the Reuters corpus supports at alpha0 = 1 (topic_support, up to 14).
+CHAPTER5_REUTERS_FIT = {"alpha0": 1.0, "random_state": 0}
 
 
 def _m2_by_word_positions():
@@ -242,8 +243,11 @@ def _reuters_pope_topic():
     from .datasets import load_reuters
     from .topics import SpectralLDA
 
+    from .topics import topic_support
+
     corpus = load_reuters()
-    model = SpectralLDA(**CHAPTER5_REUTERS_FIT).fit(corpus["counts"])
+    k = topic_support(corpus["counts"], max_components=14, **CHAPTER5_REUTERS_FIT).n_supported
+    model = SpectralLDA(k, **CHAPTER5_REUTERS_FIT).fit(corpus["counts"])
     pope = corpus["vocabulary"].index("pope")
     winners = np.flatnonzero(model.components_.argmax(axis=1) == pope)
     if winners.size != 1:

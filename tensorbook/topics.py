@@ -18,6 +18,7 @@ the documents.
 
 import math
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse
@@ -26,12 +27,13 @@ from scipy.optimize import linear_sum_assignment
 from ._corpus import (
     ShardedCorpus, _Chunk, _chunk, _counts, _first_pass, _InMemory, _m2_pass, _m3_pass, open_runner,
 )
+from ._progress import progress_bar
 from ._validation import as_float_array, check_int, check_random_state, check_real
 from .decomposition import symmetric_power_method
 from .moments import _sum_of_cubes, _sum_of_triples
 
 __all__ = ["SpectralLDA", "make_lda_corpus", "topic_recovery_error", "topic_coherence", "lda_moments",
-           "top_eigenpairs", "whitened_m3"]
+           "top_eigenpairs", "whitened_m3", "topic_support", "TopicSupport"]
 
 
 # --------------------------------------------------------------------------
@@ -44,21 +46,111 @@ def _check_alpha0(alpha0):
 
 
 def _implicit_moments(runner, alpha0):
-    """M1, the diagonal correction s2 and ``m2_apply`` of a corpus, from ``runner.map_sum`` passes."""
+    """M1, the diagonal correction s2, ``m2_apply`` and ``m2_and_noise`` of a corpus, from ``runner.map_sum`` passes.
+
+    ``m2_and_noise(Q, Q')`` returns ``(M2 @ Q, N @ Q')`` in one pass over
+    the documents, where N is the sign-flipped noise operator of
+    :func:`_m2_spectrum`.
+    """
     first = runner.map_sum(_first_pass)
     n_docs = first["n_docs"]
     if n_docs == 0:
         raise ValueError(f"{runner.name} must hold at least one document with 3 or more words")
     m1 = first["m1"] / n_docs
     s2 = first["s2"] / n_docs
+    sign_m1, sign_s2 = first["sign_m1"] / n_docs, first["sign_s2"] / n_docs
     shift = alpha0 / (alpha0 + 1)
 
-    def m2_apply(q):
+    def m2_from(data, q):
         # mean_d w2_d c_d (c_d^T Q) - diag(s2) Q - alpha0/(alpha0+1) m1 (m1^T Q)
-        return runner.map_sum(_m2_pass, q) / n_docs - s2[:, None] * q - shift * np.outer(m1, m1 @ q)
+        return data / n_docs - s2[:, None] * q - shift * np.outer(m1, m1 @ q)
 
-    return {"m1": m1, "s2": s2, "alpha0": alpha0, "m2_apply": m2_apply, "n_docs": n_docs,
-            "n_dropped": first["n_dropped"]}
+    def m2_apply(q):
+        return m2_from(runner.map_sum(_m2_pass, q), q)
+
+    def m2_and_noise(q, q_noise):
+        # N Q' = mean_d s_d [w2_d c_d (c_d^T Q') - w2_d diag(c_d) Q' - shift (x_d (m1^T Q') + m1 (x_d^T Q'))],
+        # x_d = c_d / n_d: each document's term of M2, M2's product of means linearised, signs flipped
+        parts = runner.map_sum(_m2_pass, q, q_noise)
+        noise = (parts["noise"] / n_docs - sign_s2[:, None] * q_noise
+                 - shift * (np.outer(sign_m1, m1 @ q_noise) + np.outer(m1, parts["noise_m1"] / n_docs)))
+        return m2_from(parts["m2"], q), noise
+
+    return {"m1": m1, "s2": s2, "alpha0": alpha0, "m2_apply": m2_apply, "m2_and_noise": m2_and_noise,
+            "n_docs": n_docs, "n_dropped": first["n_dropped"]}
+
+
+def _numbers(values):
+    return "[" + ", ".join(f"{v:.3g}" for v in values) + "]"
+
+
+def _check_support(k, values, noise):
+    """Raise unless the top k eigenvalues of the M2 estimate all stand above its noise level (see _m2_spectrum)."""
+    supported = _n_supported(values, noise)
+    if supported < k:
+        what = "no topic" if supported == 0 else f"at most {supported} topic(s)"
+        raise ValueError(
+            f"n_components={k} is more topics than the corpus supports: it supports {what}. Only {supported} "
+            f"of the top {k} eigenvalues of M2 ({_numbers(values)}) stand above the noise "
+            f"level of its estimate ({noise:.3g}), and an eigenvalue within the noise may be noise alone. Fit "
+            f"n_components={max(supported, 1)} or fewer, give more documents, or check alpha0 (too large a "
+            "value removes real structure)"
+        )
+
+
+def _check_weights(k, weights, alpha0):
+    """Raise if a weight of the whitened third moment cannot be a topic's.
+
+    Under LDA lambda_i = 2 / (alpha0 + 2) sqrt(alpha0 (alpha0 + 1) / alpha_i)
+    and alpha_i <= alpha0 (it is one term of the sum alpha0), so lambda_i >=
+    2 sqrt(alpha0 + 1) / (alpha0 + 2). A weight below half that bound (an
+    alpha_i above 4 alpha0), or not positive, comes from no topic.
+    """
+    bound = 2 * math.sqrt(alpha0 + 1) / (alpha0 + 2)
+    bad = ~(np.isfinite(weights) & (weights >= bound / 2))
+    if np.any(bad):
+        raise ValueError(
+            f"n_components={k} is more topics than the corpus supports: it supports at most "
+            f"{int(np.count_nonzero(~bad))} topic(s). The whitened third moment's weights "
+            f"{_numbers(weights)} include {int(np.count_nonzero(bad))} below "
+            f"{bound / 2:.3g}, half the smallest weight a topic can have with alpha0={alpha0:g} (each alpha_i is "
+            "at most alpha0). Fit fewer topics, give more documents, or check alpha0"
+        )
+
+
+#: Width of the block that estimates the noise level of M2 (8 is within 5 % of a block of k + 10 vectors).
+NOISE_WIDTH = 8
+
+
+def _m2_spectrum(moments, dim, k, *, oversample, n_power_iter, rng):
+    """The top-k eigenpairs of M2 and the noise level of its estimate, from the same passes over the documents.
+
+    The eigenpairs are those of :func:`top_eigenpairs` (the same random
+    block, the same iterations). The noise level is the spectral norm of
+    N = (1/D) sum_d s_d T_d, where T_d is document d's term of the M2
+    estimate (M2 = (1/D) sum_d T_d, the product of means linearised) and
+    s_d = +-1 a sign drawn for each document (a hash of its words): N has the
+    covariance of the estimate's error, so its norm estimates the error's.
+    By Weyl's inequality an eigenvalue of the estimate that is not above the
+    error's norm may come from the error alone: that direction is not
+    supported by the data. The norm is found by a block of
+    :data:`NOISE_WIDTH` vectors iterated alongside, with a fixed seed: it
+    depends on the documents only.
+    """
+    width = min(dim, k + oversample)
+    noise_rng = np.random.default_rng(0x6E6F697365)  # "noise"
+    q, q_noise = rng.standard_normal((dim, width)), noise_rng.standard_normal((dim, min(dim, NOISE_WIDTH)))
+    apply = moments["m2_and_noise"]
+    for _ in range(1 + n_power_iter):
+        product, noise_product = apply(q, q_noise)
+        q, q_noise = np.linalg.qr(product)[0], np.linalg.qr(noise_product)[0]
+    product, noise_product = apply(q, q_noise)
+    small = q.T @ product
+    values, vectors = np.linalg.eigh((small + small.T) / 2)
+    order = np.argsort(values)[::-1][:k]
+    small_noise = q_noise.T @ noise_product
+    noise = float(np.max(np.abs(np.linalg.eigvalsh((small_noise + small_noise.T) / 2))))
+    return values[order], q @ vectors[:, order], noise
 
 
 def _whitened_m3(runner, moments, whitener, batch_size=None):
@@ -105,6 +197,73 @@ def lda_moments(X, alpha0):
     moments = _implicit_moments(_InMemory(chunk), alpha0)
     del moments["n_docs"]
     return {"counts": chunk.counts, "lengths": chunk.lengths, "w2": chunk.w2, "w3": chunk.w3} | moments
+
+
+class TopicSupport(NamedTuple):
+    """How many topics a corpus supports: see :func:`topic_support`."""
+
+    n_supported: int
+    eigenvalues: np.ndarray
+    noise_level: float
+
+
+def topic_support(X, alpha0, max_components, *, oversample=10, n_power_iter=2, random_state=None, client=None):
+    """How many topics the corpus ``X`` supports, by the rule ``SpectralLDA.fit`` applies.
+
+    Computes the top ``max_components`` eigenvalues of the α0-corrected M2
+    and the noise level of its estimate (the spectral norm of the
+    sign-flipped estimate: see the Notes of :class:`SpectralLDA`), with the
+    same passes over the documents as a fit. ``n_supported`` is the number
+    of leading eigenvalues above the noise level, checked the way a fit
+    checks them: ``SpectralLDA(n_supported, ...)`` with the same arguments
+    (and an integer ``random_state``) passes this rule. (Its power method can
+    still refuse a component whose third-moment weight is impossible.) The
+    eigenvalues are those of one eigensolve for ``max_components``; a fit
+    with fewer components uses a narrower random block, so its estimates of
+    the smallest ones differ by a few percent, which is why the count is
+    checked again with the fit's own block.
+
+    Returns
+    -------
+    TopicSupport
+        ``(n_supported, eigenvalues, noise_level)``, unpacking like a tuple.
+
+    Examples
+    --------
+    >>> from tensorbook.topics import make_lda_corpus, topic_support
+    >>> X, _, _ = make_lda_corpus(3000, 3, 50, 60, alpha=0.2, random_state=0)
+    >>> support = topic_support(X, alpha0=0.6, max_components=6, random_state=0)
+    >>> support.n_supported
+    3
+    >>> bool(support.eigenvalues[2] > 5 * support.noise_level > 5 * support.eigenvalues[3])
+    True
+    """
+    _check_alpha0(alpha0)
+    k = check_int(max_components, "max_components")
+    settings = dict(oversample=check_int(oversample, "oversample", minimum=0),
+                    n_power_iter=check_int(n_power_iter, "n_power_iter", minimum=0))
+    runner = open_runner(X, client)
+    try:
+        moments = _implicit_moments(runner, alpha0)
+        vocab = runner.n_features
+        k = min(k, vocab)
+        values, _, noise = _m2_spectrum(moments, vocab, k, rng=check_random_state(random_state), **settings)
+        n_supported = _n_supported(values, noise)
+        while n_supported > 0:  # the fit's own eigensolve for that many components must agree
+            own, _, own_noise = _m2_spectrum(moments, vocab, n_supported, rng=check_random_state(random_state),
+                                             **settings)
+            if _n_supported(own, own_noise) == n_supported:
+                break
+            n_supported -= 1
+    finally:
+        runner.close()
+    return TopicSupport(n_supported, values, noise)
+
+
+def _n_supported(values, noise):
+    """The number of leading eigenvalues (sorted, largest first) above the noise level."""
+    above = (values > noise) & (values > 0)
+    return len(values) if above.all() else int(np.argmin(above))
 
 
 def top_eigenpairs(apply, dim, k, *, oversample, n_power_iter, rng):
@@ -188,6 +347,9 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
         in-memory ``X``) and adds the partial sums in chunk order, so the
         result does not depend on where it ran (to rounding: the in-memory
         fit adds in one chunk).
+    verbose : bool, default False
+        Show a progress bar over the fit's steps (tqdm): the passes over the
+        documents, the power method and the EM iterations.
 
     Attributes
     ----------
@@ -199,6 +361,9 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
         The top eigenvalues of M2 used to whiten.
     weights_ : ndarray of shape (n_components,)
         The weights λ_i of the whitened third moment found by the power method.
+    noise_level_ : float
+        The estimated spectral norm of the error of the M2 estimate (see Notes);
+        every value of ``eigenvalues_`` is above it.
     n_documents_dropped_ : int
         Documents with fewer than 3 words, left out of the moments.
 
@@ -207,6 +372,30 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
     ``refine_iter`` needs the documents in memory: with a ``ShardedCorpus``
     it must be 0. With an in-memory ``X`` and a ``client``, the moments run
     on the client and the refinement in this process.
+
+    **When the corpus does not support n_components topics**, ``fit`` raises
+    a ValueError that names ``n_components`` and the number of topics the
+    data support, instead of returning a component with weight near 0 or an
+    α in the millions. Two scale-free rules decide, both from the model:
+
+    1. *M2's spectrum against its noise.* The M2 estimate is an average of
+       one term T_d per document. Flipping the sign of each term at random
+       (a sign per document, hashed from its words, so independent of
+       chunking and of ``random_state``) gives N = (1/D) Σ_d s_d T_d, which
+       has the covariance of the estimate's error; its spectral norm is
+       ``noise_level_``. By Weyl's inequality an eigenvalue within the
+       error's norm may be the error alone, so each of the top
+       ``n_components`` eigenvalues must exceed ``noise_level_``. The number
+       that do is the number of topics the corpus supports. On LDA corpora
+       the supported eigenvalues stand at 1.4 to several hundred times the
+       noise level and the unsupported ones at 0.5 times or less, so the
+       verdict does not turn on rounding (BLAS kernel, thread count).
+    2. *The weights of the third moment.* Under LDA λ_i = 2/(α0+2) ·
+       √(α0(α0+1)/α_i) and α_i ≤ α0, so λ_i ≥ 2√(α0+1)/(α0+2); a weight
+       below half of that (α_i above 4 α0) comes from no topic.
+
+    Too large an ``alpha0`` subtracts real structure from M2 and can trip
+    the first rule: the message says so.
 
     Examples
     --------
@@ -218,8 +407,9 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
     """
 
     def __init__(self, n_components, *, alpha0=1.0, n_restarts=10, n_iter=100, oversample=10,
-                 n_power_iter=2, refine_iter=0, transform_iter=100, random_state=None, client=None):
+                 n_power_iter=2, refine_iter=0, transform_iter=100, random_state=None, client=None, verbose=False):
         self.n_components = n_components
+        self.verbose = verbose
         self.refine_iter = refine_iter
         self.alpha0 = alpha0
         self.n_restarts = n_restarts
@@ -284,41 +474,46 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
         if refine_iter and isinstance(X, ShardedCorpus):
             raise ValueError("refine_iter must be 0 with a ShardedCorpus: the refinement needs the documents in "
                              "memory (fit an in-memory X to refine)")
+        # steps: the first pass, 1 + n_power_iter + 1 products with M2, the M3 pass, the power method, EM
+        bar = progress_bar(5 + n_power_iter + refine_iter, "SpectralLDA: first pass", "step", self.verbose)
+        try:
+            self._fit(X, k, alpha0, n_restarts, n_iter, refine_iter, oversample, n_power_iter, bar)
+        finally:
+            bar.close()
+        return self
+
+    def _fit(self, X, k, alpha0, n_restarts, n_iter, refine_iter, oversample, n_power_iter, bar):
         runner = open_runner(X, self.client)
         try:  # the passes over the documents: the first pass, 2 + n_power_iter products with M2, the M3 pass
             moments = _implicit_moments(runner, alpha0)
+            bar.update()
             vocab = runner.n_features
             if k > vocab:
                 raise ValueError(f"n_components must be at most the vocabulary size {vocab}, got {k}")
             if moments["n_dropped"]:
                 warnings.warn(
                     f"{moments['n_dropped']} document(s) with fewer than 3 words were left out of the moments",
-                    UserWarning, stacklevel=2,
+                    UserWarning, stacklevel=3,
                 )
             rng = check_random_state(self.random_state)
-            values, vectors = top_eigenpairs(
-                moments["m2_apply"], vocab, k,
-                oversample=oversample, n_power_iter=n_power_iter, rng=rng,
-            )
-            if values[-1] <= 0:
-                raise ValueError(
-                    f"M2 has only {int(np.count_nonzero(values > 0))} positive eigenvalues among the top "
-                    f"{k}: too few documents for n_components={k}, or n_components too large"
-                )
+            bar.set_description("SpectralLDA: eigenpairs of M2")
+            values, vectors, noise = _m2_spectrum(moments, vocab, k, oversample=oversample,
+                                                  n_power_iter=n_power_iter, rng=rng)
+            bar.update(2 + n_power_iter)
+            _check_support(k, values, noise)
             whitener = vectors / np.sqrt(values)
+            bar.set_description("SpectralLDA: whitened M3")
             tensor = _whitened_m3(runner, moments, whitener)
+            bar.update()
         finally:
             runner.close()
+        bar.set_description("SpectralLDA: tensor power method")
         with warnings.catch_warnings():  # a missing component is reported below, in the model's terms
             warnings.simplefilter("ignore", RuntimeWarning)
             cp = symmetric_power_method(tensor, k, n_restarts=n_restarts, n_iter=n_iter, random_state=rng)
+        bar.update()
         lambdas, v = cp.weights, cp.factors[0]
-        if np.any(lambdas <= 1e-8 * np.max(np.abs(lambdas))):
-            raise ValueError(
-                f"n_components={k} is more topics than the corpus supports: the whitened third moment has "
-                f"weights {np.array2string(lambdas, precision=3)}, and a topic needs a clearly positive one "
-                "(more documents, fewer topics, or a better alpha0)"
-            )
+        _check_weights(k, lambdas, alpha0)
         topics = (vectors * np.sqrt(values)) @ (v * lambdas)  # (V, k): mu_i ∝ lam_i U diag(s)^(1/2) v_i
         topics = np.clip(topics, 0.0, None)
         sums = topics.sum(axis=0)
@@ -327,12 +522,13 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
         self.alpha_ = 4 * alpha0 * (alpha0 + 1) / ((alpha0 + 2) ** 2 * lambdas**2)
         self.weights_ = lambdas
         if refine_iter:  # in this process, on the documents kept for the moments
+            bar.set_description("SpectralLDA: variational EM")
             counts = runner.chunk.counts if isinstance(runner, _InMemory) else _chunk(X).counts
-            self.components_ = _variational_em(counts, self.components_, self.alpha_, refine_iter)
+            self.components_ = _variational_em(counts, self.components_, self.alpha_, refine_iter, bar)
         self.eigenvalues_ = values
+        self.noise_level_ = noise
         self.n_documents_dropped_ = moments["n_dropped"]
         self.n_features_in_ = vocab
-        return self
 
     def transform(self, X):
         """Document-topic proportions (rows sum to 1), the maximum-likelihood fixed point with the topics held fixed.
@@ -368,7 +564,7 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
         return theta
 
 
-def _variational_em(counts, topics, alpha, n_iter, *, smoothing=1e-6, n_inner=50, tol=1e-3):
+def _variational_em(counts, topics, alpha, n_iter, bar=None, *, smoothing=1e-6, n_inner=50, tol=1e-3):
     """``n_iter`` variational EM iterations for the topics, started from ``topics``, prior ``alpha`` fixed."""
     from numba import get_num_threads
 
@@ -385,6 +581,8 @@ def _variational_em(counts, topics, alpha, n_iter, *, smoothing=1e-6, n_inner=50
         lda_e_step(indptr, indices, data, beta, alpha, gamma, parts, n_inner, tol)
         beta = parts.sum(axis=0) + smoothing  # M-step: expected counts, lightly smoothed
         beta /= beta.sum(axis=1, keepdims=True)
+        if bar is not None:
+            bar.update()
     return beta
 
 

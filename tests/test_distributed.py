@@ -25,7 +25,7 @@ import scipy.sparse
 from tensorbook.distributed import ShardedCorpus, save_shards
 from tensorbook.topics import SpectralLDA, make_lda_corpus
 
-ATTRIBUTES = ("components_", "alpha_", "weights_", "eigenvalues_")
+ATTRIBUTES = ("components_", "alpha_", "weights_", "eigenvalues_", "noise_level_")
 PARAMS = dict(alpha0=0.8, random_state=0)
 N_SHORT = 5 + 700  # documents with fewer than 3 words: 5 scattered, and the whole third shard
 

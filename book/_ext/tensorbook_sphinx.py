@@ -12,6 +12,12 @@
    extension) and the versions of the key libraries; when the
    hash differs from the one the cache was filled with, it empties the cache and
    marks every document outdated, so every notebook is executed again.
+4. Execution without stalls: nbclient's Output-widget mimic is replaced by the
+   one of ``nbclient_shell`` (its comm messages could swallow the shell
+   socket's wake-up and stall a cell for its whole timeout; nbclient#312).
+5. No thebe: sphinx-thebe, which Jupyter Book always loads, is disconnected
+   (launch_buttons.thebe is false): its inline script, emitted twice on a
+   page, redeclared a const and logged an error in every page's console.
 """
 
 from __future__ import annotations
@@ -134,7 +140,18 @@ def _copy_widget_fonts(app: Sphinx, pagename: str) -> None:
             shutil.copyfile(font, target / font.name)
 
 
+def _disconnect_thebe(app: Sphinx) -> None:
+    """Remove sphinx-thebe's event handlers: the book has no thebe (launch_buttons.thebe: false)."""
+    for listeners in app.events.listeners.values():
+        listeners[:] = [entry for entry in listeners
+                        if not getattr(entry.handler, "__module__", "").startswith("sphinx_thebe")]
+
+
 def setup(app: Sphinx):
+    import nbclient_shell
+
+    nbclient_shell.install()
+    _disconnect_thebe(app)
     app.add_config_value("tensorbook_watch_paths", ["tensorbook", "book/_ext"], "env")
     app.connect("config-inited", _on_config_inited)
     app.connect("env-get-outdated", _on_env_get_outdated)
