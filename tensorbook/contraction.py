@@ -456,7 +456,41 @@ def _pairwise(a, la, b, lb, keep):
     return out.reshape(out_shape), "".join(batch + free_a + free_b)
 
 
-def contract(subscripts, *operands, order="optimal"):
+def _is_interleaved(args):
+    """numpy.einsum's sublist form: an operand, then a list of integer (or Ellipsis) subscripts, ..."""
+    return (not isinstance(args[0], str) and len(args) >= 2 and isinstance(args[1], (list, tuple))
+            and all(item is Ellipsis or isinstance(item, numbers.Integral) for item in args[1]))
+
+
+def _from_interleaved(args):
+    """``(A, [0, 1], B, [1, 2], [0, 2])`` (numpy.einsum's sublist form) as ``("ab,bc->ac", [A, B])``."""
+    args = list(args)
+    output = args.pop() if len(args) % 2 == 1 else None
+    operands, sublists = args[0::2], args[1::2]
+
+    def spell(sublist, what):
+        try:
+            items = list(sublist)
+        except TypeError:
+            raise TypeError(f"{what} must be a list of integer subscripts (numpy.einsum's sublist form), "
+                            f"got {type(sublist).__name__}") from None
+        out = []
+        for item in items:
+            if item is Ellipsis:
+                out.append("...")
+            elif isinstance(item, numbers.Integral) and not isinstance(item, bool) and 0 <= item < 52:
+                out.append(string.ascii_letters[int(item)])
+            else:
+                raise ValueError(f"{what} must hold integers in [0, 52) or Ellipsis, got {item!r}")
+        return "".join(out)
+
+    spec = ",".join(spell(sub, f"sublist {k}") for k, sub in enumerate(sublists))
+    if output is not None:
+        spec += "->" + spell(output, "the output sublist")
+    return spec, operands
+
+
+def contract(*args, order="optimal"):
     """Contract tensors following an einsum specification, in an optimised order.
 
     Same semantics as :func:`numpy.einsum` (explicit ``->`` output or the
@@ -470,6 +504,9 @@ def contract(subscripts, *operands, order="optimal"):
     Parameters
     ----------
     subscripts : str
+        Then the operands: ``contract(subscripts, *operands)``. As in
+        :func:`numpy.einsum`, the sublist form ``contract(A, [0, 1], B, [1,
+        2], [0, 2])`` is accepted too.
     *operands : array_like
     order : {"optimal", "greedy", "left-to-right"}
         ``"optimal"`` searches every order (up to ``MAX_OPTIMAL`` operands,
@@ -493,6 +530,12 @@ def contract(subscripts, *operands, order="optimal"):
     """
     if order not in ("optimal", "greedy", "left-to-right"):
         raise ValueError(f"order must be 'optimal', 'greedy' or 'left-to-right', got {order!r}")
+    if not args:
+        raise ValueError("contract needs the einsum subscripts string and at least one operand, got neither")
+    if _is_interleaved(args):
+        subscripts, operands = _from_interleaved(args)
+    else:
+        subscripts, operands = args[0], args[1:]
     if not operands:
         raise ValueError("contract needs at least one operand")
     arrays = [as_array(op, f"operands[{k}]", allow_complex=True) for k, op in enumerate(operands)]

@@ -485,6 +485,8 @@ def _cp_init(x, rank, init, rng, scale):
 
 
 def _tucker_rank(rank, shape):
+    if rank is None:  # the full multilinear rank the shape allows (TensorLy's rank=None)
+        return [min(size, math.prod(shape) // size) for size in shape]
     if isinstance(rank, numbers.Integral) and not isinstance(rank, bool):
         rank = check_int(rank, "rank")
         return [min(rank, size, math.prod(shape) // size) for size in shape]
@@ -505,6 +507,23 @@ def _tucker_rank(rank, shape):
     return ranks
 
 
+def _completed(u, basis):
+    """``u`` (orthonormal columns) completed to as many columns as ``basis`` with directions of ``basis``.
+
+    HOOI's projected unfolding of mode k has prod_{j != k} R_j columns, so it
+    yields fewer than R_k singular vectors when R_k exceeds that product. The
+    rank asked for is still honoured, as HOSVD honours it: the missing
+    columns are the HOSVD factor's directions orthogonal to ``u``. They
+    change neither the approximation nor its error (the core's slices along
+    them are zero), and the factors keep the shapes asked for.
+    """
+    m, r = u.shape[1], basis.shape[1]
+    if m >= r:
+        return u
+    q = np.linalg.qr(np.hstack([u, basis - u @ (u.T @ basis)]))[0]  # q[:, :m] spans u; the rest is orthogonal to it
+    return np.hstack([u, q[:, m:r]])
+
+
 def tucker(tensor, rank, *, method="hooi", n_iter_max=100, tol=1e-8, verbose=False):
     r"""Tucker decomposition by HOSVD, refined by HOOI.
 
@@ -521,10 +540,14 @@ def tucker(tensor, rank, *, method="hooi", n_iter_max=100, tol=1e-8, verbose=Fal
     Parameters
     ----------
     tensor : array_like, at least 2-D
-    rank : int or sequence of int
+    rank : int, sequence of int, or None
         The multilinear rank; an integer is used for every mode (capped at
         the largest rank the shape allows: the mode's size and the product
-        of the other sizes).
+        of the other sizes); None is the full rank the shape allows. A
+        sequence must be possible for the shape, and is returned as given
+        by both methods, also when some ``R_k`` exceeds the product of the
+        other ranks (then the core's mode-k unfolding has rank at most that
+        product, and the extra columns of ``U_k`` carry nothing).
     method : {"hooi", "hosvd"}
     n_iter_max : int, default 100
         HOOI sweeps at most.
@@ -559,6 +582,7 @@ def tucker(tensor, rank, *, method="hooi", n_iter_max=100, tol=1e-8, verbose=Fal
         return math.sqrt(max(1.0 - float(norm(core)) ** 2, 0.0))
 
     factors = [_leading_left_singular_vectors(unfold(x, k), r) for k, r in enumerate(ranks)]
+    hosvd = list(factors)
     core = multi_mode_dot(x, factors, transpose=True)
     errors = [error_of(core)]
     if method == "hooi":
@@ -566,7 +590,8 @@ def tucker(tensor, rank, *, method="hooi", n_iter_max=100, tol=1e-8, verbose=Fal
             for _ in range(n_iter_max):
                 for k in range(x.ndim):
                     projected = multi_mode_dot(x, factors, skip=k, transpose=True)
-                    factors[k] = _leading_left_singular_vectors(unfold(projected, k), ranks[k])
+                    factors[k] = _completed(_leading_left_singular_vectors(unfold(projected, k), ranks[k]),
+                                            hosvd[k])
                 core = multi_mode_dot(x, factors, transpose=True)
                 errors.append(error_of(core))
                 bar.set_postfix(error=f"{errors[-1]:.3e}")

@@ -710,3 +710,32 @@ def test_tensor_network_draws_one_labelled_leg_per_index(subscripts, shapes):
         assert texts.count(f"{index} ({size})") == 1, (index, texts)
     assert sorted(t for t in texts if t.startswith("T")) == [f"T{k}" for k in range(len(shapes))]
     plt.close(fig)
+
+
+# --- einsum's calling conventions (issue 12) ----------------------------------------------
+
+
+def test_no_arguments_is_a_value_error_as_in_numpy_einsum():
+    with pytest.raises(ValueError) as numpy_error:
+        np.einsum()
+    with pytest.raises(ValueError, match="subscripts string and at least one operand"):
+        tb.contract()
+    assert "subscripts" in str(numpy_error.value)
+    with pytest.raises(ValueError, match="at least one operand"):
+        tb.contract("ij")
+
+
+def test_the_sublist_form_matches_numpy_einsum():
+    rng = np.random.default_rng(3)
+    a, b, c = rng.random((3, 4)), rng.random((4, 5)), rng.random((2, 3, 5))
+    cases = [
+        (a, [0, 1], b, [1, 2], [0, 2]),
+        (a, [0, 1], b, [1, 2]),
+        (c, [Ellipsis, 1], rng.random(5), [1]),
+        (a, [0, 1], b, [1, 2], c, [3, 0, 2], [3]),
+        (np.eye(4), [0, 0]),
+    ]
+    for args in cases:
+        np.testing.assert_allclose(tb.contract(*args), np.einsum(*args), rtol=1e-12)
+    with pytest.raises(ValueError, match=r"sublist 0 must hold integers in \[0, 52\) or Ellipsis, got 99"):
+        tb.contract(a, [0, 99])

@@ -898,3 +898,34 @@ def test_float32_cp_error_history_matches_the_reconstruction():
     cp = tb.cp_als(x, 3, n_iter_max=30, tol=0, random_state=0)
     assert cp.weights.dtype == np.float32
     assert cp.errors[-1] == pytest.approx(rel_err(x.astype(float), cp.to_tensor().astype(float)), abs=1e-4)
+
+
+# --- ranks beyond the product of the other ranks (issue 12) -------------------------------
+
+
+@pytest.mark.parametrize("ranks", [(2, 3, 1), (1, 4, 3), (3, 1, 3)])
+def test_tucker_returns_the_rank_asked_for_even_above_the_product_of_the_others(ranks):
+    """TensorLy's own test case: a 3 x 4 x 3 tensor at rank (2, 3, 1). Both methods return that rank, orthonormal
+    factors, and HOOI the error TensorLy's HOOI reaches (never worse than HOSVD's)."""
+    from tensorly.decomposition import tucker as tl_tucker
+
+    x = np.random.default_rng(1234).random((3, 4, 3))
+    fits = {m: tb.tucker(x, list(ranks), method=m) for m in ("hooi", "hosvd")}
+    for t in fits.values():
+        assert t.rank == ranks and t.core.shape == ranks
+        assert [f.shape for f in t.factors] == [(n, r) for n, r in zip(x.shape, ranks)]
+        for f in t.factors:
+            np.testing.assert_allclose(f.T @ f, np.eye(f.shape[1]), atol=1e-12)
+        assert t.errors[-1] == pytest.approx(rel_err(x, t.to_tensor()), abs=1e-10)
+    core, factors = tl_tucker(x, rank=list(ranks), n_iter_max=100, tol=1e-10)
+    theirs = rel_err(x, tl.tucker_to_tensor((core, factors)))
+    assert fits["hooi"].errors[-1] <= theirs + 1e-6
+    assert fits["hooi"].errors[-1] <= fits["hosvd"].errors[-1] + 1e-12
+
+
+def test_tucker_rank_none_is_the_full_rank_and_exact():
+    x = np.random.default_rng(0).random((3, 4, 5))
+    t = tb.tucker(x, None)
+    assert t.rank == (3, 4, 5)
+    np.testing.assert_allclose(t.to_tensor(), x, atol=1e-12)
+    assert tb.tucker(np.ones((2, 9)), None).rank == (2, 2)
