@@ -11,10 +11,6 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Upstream noise we accept, each documented:
-# - sphinx-thebe 0.3.1 declares `const THEBE_JS_URL` in an inline script that
-#   Jupyter Book emits twice on a page, so Chromium reports a redeclaration.
-ALLOWED_CONSOLE_ERRORS = [re.compile(r"Identifier 'THEBE_JS_URL' has already been declared")]
 
 
 def chapter_pages():
@@ -78,13 +74,12 @@ def _open_offline(browser, url):
 
 
 def _assert_clean(page, errors, foreign):
-    unexpected = [e for e in errors if not any(p.search(e) for p in ALLOWED_CONSOLE_ERRORS)]
-    assert not unexpected, f"console errors on {page}: {unexpected}"
+    assert not errors, f"console errors on {page}: {errors}"
     assert not foreign, f"{page} requested other hosts: {foreign}"
 
 
 @pytest.mark.parametrize("page", all_pages())
-def test_page_renders_offline_in_chromium(page, book_server, browser):
+def test_page_renders_offline_in_chromium(page, browser, book_server):
     tab, context, errors, foreign = _open_offline(browser, f"{book_server}/{page}")
     # MathJax typeset the maths, with no TeX errors (every page but the references has maths)
     if page != "book/references.html":
@@ -129,7 +124,7 @@ def test_one_bibliography_lists_every_work_and_citations_link_to_it(built_book):
         assert targets <= anchors, f"{page} cites anchors missing from the references page: {targets - anchors}"
 
 
-def test_search_works_offline(book_server, browser):
+def test_search_works_offline(browser, book_server):
     tab, context, errors, foreign = _open_offline(browser, f"{book_server}/search.html?q=unfolding")
     results = tab.locator("#search-results li a, ul.search li a")
     results.first.wait_for(timeout=20_000)
@@ -137,3 +132,10 @@ def test_search_works_offline(book_server, browser):
     assert any("notation" in h for h in hrefs), hrefs
     context.close()
     _assert_clean("search.html", errors, foreign)
+
+
+def test_no_page_carries_thebe(built_book):
+    """The book has no thebe (launch_buttons.thebe: false), so no page loads its scripts or declares its URL."""
+    for page in all_pages() + ["search.html", "genindex.html"]:
+        html = (built_book / page).read_text(encoding="utf-8")
+        assert "THEBE_JS_URL" not in html and "sphinx-thebe.js" not in html, page

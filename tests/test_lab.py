@@ -71,7 +71,7 @@ def test_chapter_default_viewer_is_the_notebook(lab):
     assert model["type"] == "notebook" and len(model["content"]["cells"]) > 20
 
 
-def test_double_click_opens_chapter_and_widget_responds(lab, browser):
+def test_double_click_opens_chapter_and_widget_responds(browser, lab):
     base, token = lab
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(f"{base}/lab?token={token}")
