@@ -39,7 +39,11 @@ def _start_book_build(log_dir):
     Path(log_dir).mkdir(parents=True, exist_ok=True)
     log = open(Path(log_dir) / "book-build.log", "w+")
     cmd = [str(BIN / "jupyter-book"), "build", "--warningiserror", "--keep-going", str(ROOT)]
-    _BUILD.update(process=subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True), log=log)
+    # One thread of BLAS, OpenMP and Numba for the build and the kernels it starts: it runs beside the rest
+    # of the suite, and two processes each spinning two threads on two cores slow both several times over.
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", NUMBA_NUM_THREADS="1")
+    _BUILD.update(process=subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True, env=env),
+                  log=log)
 
 
 def pytest_collection_modifyitems(session, config, items):

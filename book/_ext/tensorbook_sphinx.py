@@ -141,10 +141,17 @@ def _copy_widget_fonts(app: Sphinx, pagename: str) -> None:
 
 
 def _disconnect_thebe(app: Sphinx) -> None:
-    """Remove sphinx-thebe's event handlers: the book has no thebe (launch_buttons.thebe: false)."""
+    """Remove sphinx-thebe from the build: the book has no thebe (launch_buttons.thebe: false).
+
+    Its event handlers go (they add its inline script, its JavaScript and its
+    static folder), and so does the stylesheet its setup registered, which
+    would otherwise be linked from every page without being copied.
+    """
     for listeners in app.events.listeners.values():
         listeners[:] = [entry for entry in listeners
                         if not getattr(entry.handler, "__module__", "").startswith("sphinx_thebe")]
+    app.registry.css_files[:] = [(name, attrs) for name, attrs in app.registry.css_files
+                                 if "sphinx-thebe" not in str(name)]
 
 
 def setup(app: Sphinx):
