@@ -20,20 +20,11 @@ adds the partial sums in chunk order. This module owns all of it:
 other. Importing it imports no Dask module: the runners that need Dask import
 it when they start.
 
-The partial sums are added in chunk order, whatever the scheduler, so the
-result does not depend on it (for the same chunks, up to the rounding of a
-multithreaded BLAS: Dask's workers use one BLAS thread each); it differs
-from the in-memory fit, one chunk, only by rounding. Tasks are pure
-functions of their inputs with one key per chunk and pass, and the driver
-adds exactly one result per key: when a worker dies, Dask recomputes what it
-held (the load of an in-memory chunk included: the chunk is part of its
-task) and nothing is lost or counted twice.
-
-On a cluster, chunk i prefers the same worker thread in every pass (a loose
-preference: any worker runs it if that one is busy or gone), so that the
-tasks of a pass spread over the workers rather than gather where the pass's
-argument is, and the chunks of an in-memory ``X`` (sent to the workers once,
-at the start of the fit) stay where they are.
+What the runners guarantee (sums added in chunk order, so the result does
+not depend on the scheduler; one task key per chunk and pass, so a dead
+worker's chunks are recomputed once and never counted twice; each chunk's
+preferred worker thread) is stated in :mod:`tensorbook.distributed`, the
+public face of this module.
 """
 
 import errno
