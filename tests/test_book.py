@@ -73,6 +73,12 @@ def _open_offline(browser, url):
     return tab, context, errors, foreign
 
 
+def _explorers_in(page):
+    """How many explorers the chapter of ``page`` displays (calls of a ``*_explorer(`` in its code)."""
+    source = (ROOT / page.replace(".html", ".md")).read_text()
+    return len(re.findall(r"^(?:tb\.widgets\.)?\w+_explorer\(", source, re.M))
+
+
 def _assert_clean(page, errors, foreign):
     assert not errors, f"console errors on {page}: {errors}"
     assert not foreign, f"{page} requested other hosts: {foreign}"
@@ -92,10 +98,9 @@ def test_page_renders_offline_in_chromium(page, browser, book_server):
         assert figures.count() >= 1
         for i in range(figures.count()):
             figures.nth(i).locator(".main-svg").first.wait_for(timeout=20_000)
-        # ipywidgets: drawn by the locally served HTML manager, with their embedded outputs
-        tab.locator(".widget-dropdown").first.wait_for(timeout=20_000)
-        tab.locator(".widget-slider").first.wait_for(timeout=20_000)
-        assert tab.locator(".widget-output img").count() >= 1
+        # explorers: the static versions (the live ipywidgets need a kernel), one per explorer of the chapter
+        tab.locator('.tb-explorer[data-ready="1"]').first.wait_for(timeout=20_000)
+        assert tab.locator('.tb-explorer[data-ready="1"]').count() == _explorers_in(page)
         # exercises: each has a gated solution drop-down whose check said "correct"
         n_exercises = tab.locator(".exercise").count()
         assert n_exercises >= 3
@@ -139,3 +144,106 @@ def test_no_page_carries_thebe(built_book):
     for page in all_pages() + ["search.html", "genindex.html"]:
         html = (built_book / page).read_text(encoding="utf-8")
         assert "THEBE_JS_URL" not in html and "sphinx-thebe" not in html, page
+
+
+# --- the explorers work without a kernel (issue 13) -------------------------------------------
+
+_PAYLOADS = """els => els.map(el => JSON.parse(el.querySelector('script.tb-explorer-states').textContent))"""
+
+
+def _move(tab, explorer, control, index):
+    """Set one control of the static explorer to grid position ``index`` (as a reader would) and return the
+    state key it then shows and the redraw time the page measured."""
+    target = explorer.locator(f'[data-control="{control["name"]}"]')
+    before = int(explorer.get_attribute("data-redraws"))
+    if control["kind"] == "select":
+        target.select_option(str(index))
+    else:
+        target.evaluate("(el, i) => { el.value = String(i); el.dispatchEvent(new Event('input', {bubbles: true})); }",
+                        index)
+    tab.wait_for_function("([el, old]) => Number(el.getAttribute('data-redraws')) > old",
+                          arg=[explorer.element_handle(), before], timeout=10_000)
+    explorer.evaluate("el => new Promise(r => requestAnimationFrame(() => r()))")
+    return explorer.get_attribute("data-state"), float(explorer.get_attribute("data-redraw-ms"))
+
+
+def _positions(n):
+    """At least three grid positions of a control with n values (all of them when fewer)."""
+    return sorted({0, n // 2, n - 1} | ({1} if n > 3 else set())) if n >= 3 else list(range(n))
+
+
+@pytest.mark.parametrize("page", chapter_pages())
+def test_every_explorer_redraws_for_every_control_without_a_kernel(page, browser, book_server):
+    """Each control of each static explorer moved through at least three states (and a dropdown with a slider
+    after it, in combination): the caption names the state asked for, the figure is the state's own, the
+    redraw takes at most 100 ms, with no page error and no request to another host."""
+    tab, context, errors, foreign = _open_offline(browser, f"{book_server}/{page}")
+    explorers = tab.locator('.tb-explorer[data-ready="1"]')
+    explorers.first.wait_for(timeout=20_000)
+    payloads = explorers.evaluate_all(_PAYLOADS)
+    assert len(payloads) == _explorers_in(page)
+    redraws = []
+    for n, payload in enumerate(payloads):
+        explorer = explorers.nth(n)
+        controls = payload["controls"]
+        assert len(payload["states"]) >= 3, f"{page}: explorer {n} has {len(payload['states'])} states"
+        index = [int(i) for i in payload["initial"].split(",")]
+        seen = {explorer.get_attribute("data-state")}
+        images = {explorer.locator(".tb-explorer-figure").get_attribute("src")}
+        for j, control in enumerate(controls):
+            grid = control["grids"][",".join(map(str, index[:j]))]
+            for position in _positions(len(grid)):
+                key, ms = _move(tab, explorer, control, position)
+                index = [int(i) for i in key.split(",")]
+                assert index[j] == position, f"{page}: {control['description']} did not move to {position}"
+                state = payload["states"][key]
+                assert explorer.locator(".tb-explorer-caption").inner_text() == state["caption"]
+                if "img" in state:
+                    assert explorer.locator(".tb-explorer-figure").get_attribute("src") == state["img"]
+                    images.add(state["img"])
+                if "text" in state:
+                    assert explorer.locator(".tb-explorer-text").inner_html() == state["text"]
+                shown = explorer.locator(f'[data-control="{control["name"]}"]')
+                if control["kind"] == "range":  # the readout names the value
+                    assert shown.locator("xpath=following-sibling::output").inner_text() == grid[position]
+                seen.add(key)
+                redraws.append(ms)
+        assert len(seen) >= 3 and len(images) >= min(3, len(payload["states"])), f"{page}: explorer {n}"
+    context.close()
+    _assert_clean(page, errors, foreign)
+    assert max(redraws) <= 100, f"{page}: slowest redraw {max(redraws):.1f} ms (budget 100 ms)"
+    print(f"{page}: {len(redraws)} redraws, median {sorted(redraws)[len(redraws) // 2]:.1f} ms, "
+          f"max {max(redraws):.1f} ms")
+
+
+def test_each_chapter_page_weighs_at_most_8_mb_with_its_explorers(built_book):
+    """A page's own files: the HTML (the states are embedded in it) and the images only it uses, not _static/."""
+    for page in chapter_pages():
+        html_path = built_book / page
+        html = html_path.read_text(encoding="utf-8")
+        own = html_path.stat().st_size
+        for src in set(re.findall(r'<img[^>]+src="(?!data:)([^"]+)"', html)):
+            target = (html_path.parent / src).resolve()
+            if "_static" not in target.parts and target.exists():
+                own += target.stat().st_size
+        assert own <= 8_000_000, f"{page}: {own / 1e6:.1f} MB"
+
+
+def test_pages_work_from_the_file_system(browser, built_book):
+    """A reader double-clicking index.html: from file://, the maths, plotly and the explorers work too."""
+    context = browser.new_context()
+    tab = context.new_page()
+    errors = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.route(re.compile(r"^(?!file://).*"), lambda route: route.abort())
+    tab.goto((built_book / "notebooks" / "03_low_rank.html").as_uri(), wait_until="load")
+    tab.locator("article mjx-container svg").first.wait_for(timeout=20_000)
+    tab.locator("div.plotly-graph-div .main-svg").first.wait_for(timeout=20_000)
+    explorer = tab.locator('.tb-explorer[data-ready="1"]').first
+    explorer.wait_for(timeout=20_000)
+    payload = explorer.evaluate("el => JSON.parse(el.querySelector('script.tb-explorer-states').textContent)")
+    control = payload["controls"][-1]
+    key, ms = _move(tab, explorer, control, 0)
+    assert explorer.locator(".tb-explorer-caption").inner_text() == payload["states"][key]["caption"]
+    context.close()
+    assert not errors, errors

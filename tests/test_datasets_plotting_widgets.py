@@ -74,9 +74,9 @@ def test_slice_explorer_tracks_mode_sizes():
     index.value = 4
     mode.value = 1
     assert index.max == 3 and index.value == 3
-    np.testing.assert_array_equal(widgets._slice_image(x, 1, 3), x[:, 3, :])
+    np.testing.assert_array_equal(widgets.tensors._slice_image(x, 1, 3), x[:, 3, :])
     rgb = np.zeros((2, 6, 7, 3), dtype=np.uint8)
-    assert widgets._slice_image(rgb, 0, 1).shape == (6, 7, 3)
+    assert widgets.tensors._slice_image(rgb, 0, 1).shape == (6, 7, 3)
 
 
 @pytest.mark.parametrize(
@@ -158,7 +158,7 @@ def test_forecast_explorer_pairs_each_step_with_its_k_step_ahead_forecast():
     slider.value = 1
     pick.value = "shifted"
     assert "exact 0, <b>shifted 10</b>" in text.value
-    np.testing.assert_array_equal(widgets._k_step_ahead(exact, start, 2, 33, 55), series[33:55])
+    np.testing.assert_array_equal(widgets.forecasting._k_step_ahead(exact, start, 2, 33, 55), series[33:55])
     w = widgets.forecast_explorer(series, {"exact": exact}, start=start, stretch=5)
     assert "steps 33 to 37" in w.children[2].value
     times = np.arange("2024-01-01T00", 60, dtype="datetime64[h]")

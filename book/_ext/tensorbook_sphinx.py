@@ -15,7 +15,10 @@
 4. Execution without stalls: nbclient's Output-widget mimic is replaced by the
    one of ``nbclient_shell`` (its comm messages could swallow the shell
    socket's wake-up and stall a cell for its whole timeout; nbclient#312).
-5. No thebe: sphinx-thebe, which Jupyter Book always loads, is disconnected
+5. Static explorers: sets ``TENSORBOOK_STATIC_EXPLORERS=1`` for the kernels, so
+   each explorer also draws every state of its grid (``tensorbook.widgets``),
+   and serves ``static/tensorbook-explorer.js``, which switches between them.
+6. No thebe: sphinx-thebe, which Jupyter Book always loads, is disconnected
    (launch_buttons.thebe is false): its inline script, emitted twice on a
    page, redeclared a const and logged an error in every page's console.
 """
@@ -80,6 +83,7 @@ def _cache_path(app: Sphinx) -> Path:
 
 def _on_config_inited(app: Sphinx, config) -> None:
     os.environ["TENSORBOOK_STRICT_EXERCISES"] = "1"
+    os.environ["TENSORBOOK_STATIC_EXPLORERS"] = "1"  # each explorer also draws its states for the static book
     watched = [Path(app.confdir, p) for p in config.tensorbook_watch_paths]
     app.tensorbook_source_hash = source_hash(watched)
     cache = _cache_path(app)
@@ -106,6 +110,7 @@ def _on_env_get_outdated(app: Sphinx, env, added, changed, removed):
 def _on_builder_inited(app: Sphinx) -> None:
     if app.builder.format != "html":
         return
+    app.config.html_static_path.append(str(Path(__file__).parent / "static"))  # the explorers' script and style
     import plotly
 
     source = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
@@ -164,4 +169,6 @@ def setup(app: Sphinx):
     app.connect("env-get-outdated", _on_env_get_outdated)
     app.connect("builder-inited", _on_builder_inited)
     app.connect("html-page-context", _on_html_page_context, priority=600)
+    app.add_js_file("tensorbook-explorer.js", loading_method="defer")
+    app.add_css_file("tensorbook-explorer.css")
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
