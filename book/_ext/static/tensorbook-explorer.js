@@ -79,6 +79,7 @@
       if (text && state.text !== undefined) text.innerHTML = state.text;
       var image = root.querySelector(".tb-explorer-figure");
       function done() {
+        if (key !== index.join(",")) return;  // a later move superseded this one: its own done() reports
         root.setAttribute("data-state", key);
         root.setAttribute("data-redraw-ms", (performance.now() - start).toFixed(1));
         root.setAttribute("data-redraws", String(Number(root.getAttribute("data-redraws")) + 1));
