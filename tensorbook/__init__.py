@@ -39,6 +39,7 @@ from .decomposition import (
     tucker_to_tensor,
 )
 from .exercises import Exercise, Feedback, check, exercise
+from .nn import tensor_sketch
 
 __version__ = "0.1.0"
 
@@ -47,10 +48,10 @@ __all__ = [
     "outer", "inner", "norm", "tensor_ivv", "tensor_vvv", "contract", "contraction_cost",
     "CPTensor", "TuckerTensor", "TTTensor", "cp_to_tensor", "tucker_to_tensor", "tt_to_tensor",
     "cp_als", "tucker", "tt_svd", "symmetric_power_method", "random_cp", "random_tucker", "random_tt",
-    "check", "exercise", "Exercise", "Feedback", "__version__",
+    "tensor_sketch", "check", "exercise", "Exercise", "Feedback", "__version__",
 ]
 
-_LAZY_SUBMODULES = ("datasets", "plotting", "widgets", "moments", "topics", "forecast")
+_LAZY_SUBMODULES = ("datasets", "plotting", "widgets", "moments", "topics", "forecast", "nn")
 # Public names whose modules import heavier libraries (scikit-learn): loaded on first use.
 _LAZY_NAMES = {
     "SpectralLDA": "topics",
