@@ -46,6 +46,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _kernels
 from ._validation import as_float_array, check_finite, check_int, check_random_state, check_real
+from ._optim import Adam as _Adam
 from ._progress import progress_bar
 from ._threads import single_threaded_blas
 
@@ -363,33 +364,6 @@ def _loss_and_grad(spec, theta, x, target):
     loss = float(np.mean(diff * diff))
     dY = diff * (2.0 / diff.size)
     return loss, _backward(spec, theta, cache, dY)
-
-
-class _Adam:
-    """Adam (Kingma & Ba, 2015) on one flat parameter vector, with global-norm gradient clipping."""
-
-    def __init__(self, size, dtype, learning_rate, clip_norm, beta1=0.9, beta2=0.999, eps=1e-8):
-        self.m = np.zeros(size, dtype)
-        self.v = np.zeros(size, dtype)
-        self.t = 0
-        self.lr, self.clip, self.b1, self.b2, self.eps = learning_rate, clip_norm, beta1, beta2, eps
-
-    def step(self, theta, grad):
-        norm = float(np.sqrt(grad @ grad))
-        if not math.isfinite(norm):
-            raise FloatingPointError(
-                "the gradient became NaN or infinite during training; lower learning_rate or clip_norm"
-            )
-        if self.clip is not None and norm > self.clip:
-            grad = grad * (self.clip / norm)
-        self.t += 1
-        self.m *= self.b1
-        self.m += (1.0 - self.b1) * grad
-        self.v *= self.b2
-        self.v += (1.0 - self.b2) * grad * grad
-        step = self.lr * math.sqrt(1.0 - self.b2**self.t) / (1.0 - self.b1**self.t)
-        theta -= step * self.m / (np.sqrt(self.v) + self.eps)
-        return norm
 
 
 # ---------------------------------------------------------------------------

@@ -50,6 +50,7 @@ __all__ = [
     "contraction_gradient", "TensorSketch", "tensor_sketch",
     "Layer", "Contraction", "Dense", "TensorContraction", "TuckerRegression", "CPRegression", "TTDense",
     "BilinearFusion", "MLBFusion", "MUTANFusion", "SketchFusion",
+    "ReLU", "Flatten", "Concat", "Sequential", "softmax_cross_entropy", "train", "predict",
 ]
 
 
@@ -704,3 +705,257 @@ class SketchFusion(_Composite):
         gpsi = np.divide(0.5 * gs, root, out=np.zeros_like(gs), where=root > 0)
         gx, gy = self.sketch._backward(spectra, gpsi)
         return (gx, gy), self._prefixed("out", gout)
+
+
+# --------------------------------------------------------------------------
+# activations, composition, the loss and the trainer
+# --------------------------------------------------------------------------
+
+
+class ReLU(Layer):
+    """``max(x, 0)``, elementwise."""
+
+    def __init__(self):
+        self.params = {}
+
+    def forward(self, x):
+        return np.maximum(x, 0.0), x > 0
+
+    def backward(self, cache, grad_output):
+        return (grad_output * cache,), {}
+
+    def __repr__(self):
+        return "ReLU()"
+
+
+class Flatten(Layer):
+    """``(N, I_1, ..., I_K) -> (N, I_1 ... I_K)`` (C order), or any other batch shape ``(N, ...) -> (N, *shape)``."""
+
+    def __init__(self, shape=(-1,)):
+        self.shape = tuple(shape)
+        self.params = {}
+
+    def forward(self, x):
+        return x.reshape(x.shape[0], *self.shape), x.shape
+
+    def backward(self, cache, grad_output):
+        return (grad_output.reshape(cache),), {}
+
+    def __repr__(self):
+        return f"Flatten({self.shape})" if self.shape != (-1,) else "Flatten()"
+
+
+class Concat(Layer):
+    """Two inputs side by side, ``(N, d1), (N, d2) -> (N, d1 + d2)``: the baseline that fuses nothing.
+
+    Whatever interaction between the two inputs a model needs, the layers
+    after it must learn.
+    """
+
+    def __init__(self, d1, d2):
+        self.d1, self.d2 = check_int(d1, "d1"), check_int(d2, "d2")
+        self.params = {}
+
+    def forward(self, x, y):
+        x, y = _check_pair(x, y, self.d1, self.d2)
+        return np.concatenate([x, y], axis=1), None
+
+    def backward(self, cache, grad_output):
+        return (grad_output[:, : self.d1], grad_output[:, self.d1:]), {}
+
+    def __repr__(self):
+        return f"Concat({self.d1}, {self.d2})"
+
+
+class Sequential(_Composite):
+    """Layers applied in turn; the first may take several inputs (a fusion of two modalities).
+
+    Parameters are named ``"<position>.<name>"``: ``"0.U0"``, ``"2.W"``, ...
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tensorbook.nn import Sequential, TensorContraction, ReLU, Flatten, Dense
+    >>> model = Sequential(TensorContraction((8, 8), (4, 4), random_state=0), ReLU(), Flatten(),
+    ...                    Dense(16, 10, random_state=0))
+    >>> model(np.zeros((3, 8, 8))).shape, model.n_params
+    ((3, 10), 234)
+    """
+
+    def __init__(self, *layers):
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(f"layer {i} must be a tensorbook.nn layer, got {type(layer).__name__}")
+        if not layers:
+            raise ValueError("Sequential needs at least one layer")
+        self._collect({str(i): layer for i, layer in enumerate(layers)})
+
+    def forward(self, *inputs):
+        caches, out = [], inputs
+        for layer in self.parts.values():
+            y, cache = layer.forward(*out)
+            caches.append(cache)
+            out = (y,)
+        return out[0], caches
+
+    def backward(self, cache, grad_output):
+        grads, g = {}, (grad_output,)
+        for (name, layer), c in reversed(list(zip(self.parts.items(), cache))):
+            g, pg = layer.backward(c, g[0])
+            grads.update(self._prefixed(name, pg))
+        return g, grads
+
+    def __repr__(self):
+        inner = ",\n  ".join(repr(layer) for layer in self.parts.values())
+        return f"Sequential(\n  {inner}\n)  # {self.n_params:,} parameters"
+
+
+def softmax_cross_entropy(logits, labels):
+    """Mean cross-entropy of integer ``labels`` under ``softmax(logits)``, and its gradient with respect to the logits.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tensorbook.nn import softmax_cross_entropy
+    >>> loss, grad = softmax_cross_entropy(np.zeros((2, 4)), np.array([0, 3]))
+    >>> bool(abs(loss - np.log(4)) < 1e-12), grad.shape
+    (True, (2, 4))
+    """
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    n = logits.shape[0]
+    loss = -float(log_p[np.arange(n), labels].mean())
+    grad = np.exp(log_p)
+    grad[np.arange(n), labels] -= 1.0
+    return loss, grad / n
+
+
+def _as_inputs(inputs):
+    """One input array or a tuple of them (a model with several inputs): a tuple of float arrays, same length."""
+    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    arrays = tuple(as_float_array(x, f"inputs[{k}]" if len(inputs) > 1 else "inputs", min_ndim=1)
+                   for k, x in enumerate(inputs))
+    lengths = {x.shape[0] for x in arrays}
+    if len(lengths) != 1:
+        raise ValueError(f"every input must have one row per example, got lengths {[x.shape[0] for x in arrays]}")
+    return arrays
+
+
+def predict(model, inputs, batch_size=1024):
+    """The class with the largest logit, for each example (``inputs``: an array, or a tuple for several inputs)."""
+    inputs = _as_inputs(inputs)
+    n = inputs[0].shape[0]
+    return np.concatenate([model(*(x[i: i + batch_size] for x in inputs)).argmax(axis=1)
+                           for i in range(0, n, batch_size)]) if n else np.zeros(0, int)
+
+
+def train(model, inputs, labels, *, n_epochs=100, batch_size=64, learning_rate=1e-2, weight_decay=0.0,
+          validation_fraction=0.2, patience=10, clip_norm=None, random_state=None, verbose=False):
+    """Train a classifier by mini-batch Adam on softmax cross-entropy, with early stopping on a validation split.
+
+    The examples are split at random (``random_state``) into training and
+    validation parts; after each epoch the validation loss is measured and
+    the parameters of the best epoch are kept (restored in place when
+    training stops, after ``patience`` epochs without improvement or
+    ``n_epochs``). The optimiser is the forecaster's (Adam with optional
+    global-norm clipping).
+
+    Parameters
+    ----------
+    model : Layer
+        Its output is ``(N, n_classes)`` logits.
+    inputs : array_like or tuple of array_like
+        One array (first axis: the examples), or a tuple for a model with
+        several inputs (a fusion layer's ``x`` and ``y``).
+    labels : array_like of int, shape (N,)
+        Classes ``0 .. n_classes - 1``.
+    n_epochs, batch_size, patience : int
+    learning_rate : float
+    weight_decay : float
+        L2 penalty ``weight_decay / 2 * ||θ||^2`` added to the loss.
+    validation_fraction : float
+        In (0, 1).
+    clip_norm : float or None
+    random_state : None, int or numpy.random.Generator
+        The split and the order of the mini-batches.
+    verbose : bool
+        A tqdm bar over the epochs.
+
+    Returns
+    -------
+    dict
+        ``train_loss``, ``val_loss``, ``val_accuracy`` (one entry per
+        epoch), ``best_epoch``.
+    """
+    from ._optim import Adam
+    from ._progress import progress_bar
+    from ._validation import check_real
+
+    inputs = _as_inputs(inputs)
+    labels = np.asarray(labels)
+    n = inputs[0].shape[0]
+    if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"labels must be {n} integers (one per example), got shape {labels.shape} and dtype "
+                         f"{labels.dtype}")
+    n_epochs, batch_size, patience = (check_int(n_epochs, "n_epochs"), check_int(batch_size, "batch_size"),
+                                      check_int(patience, "patience"))
+    learning_rate = check_real(learning_rate, "learning_rate", low=0, low_open=True)
+    weight_decay = check_real(weight_decay, "weight_decay", low=0)
+    validation_fraction = check_real(validation_fraction, "validation_fraction", low=0, high=1, low_open=True,
+                                     high_open=True)
+    rng = check_random_state(random_state)
+    n_val = int(round(n * validation_fraction))
+    if n_val < 1 or n - n_val < 1:
+        raise ValueError(f"validation_fraction={validation_fraction} leaves {n - n_val} training and {n_val} "
+                         f"validation examples of {n}; both must be >= 1")
+    n_classes = model(*(x[:1] for x in inputs)).shape[1]
+    if labels.min() < 0 or labels.max() >= n_classes:
+        raise ValueError(f"labels must lie in 0..{n_classes - 1} (the model has {n_classes} outputs), got "
+                         f"{labels.min()}..{labels.max()}")
+    order = rng.permutation(n)
+    val, fit = order[:n_val], order[n_val:]
+    names = list(model.params)
+    arrays = [model.params[k] for k in names]
+    sizes = np.cumsum([0] + [a.size for a in arrays])
+    theta = np.concatenate([a.ravel() for a in arrays]) if arrays else np.zeros(0)
+    adam = Adam(theta.size, theta.dtype, learning_rate, clip_norm)
+
+    def write(vector):
+        for a, lo, hi in zip(arrays, sizes[:-1], sizes[1:]):
+            a[...] = vector[lo:hi].reshape(a.shape)
+
+    def evaluate(rows):
+        logits = model(*(x[rows] for x in inputs))
+        return softmax_cross_entropy(logits, labels[rows])[0], float(np.mean(logits.argmax(axis=1) == labels[rows]))
+
+    history = {"train_loss": [], "val_loss": [], "val_accuracy": []}
+    best = (np.inf, 0, theta.copy())
+    with progress_bar(n_epochs, type(model).__name__, "epoch", verbose) as bar:
+        for epoch in range(n_epochs):
+            shuffled = rng.permutation(fit)
+            total = 0.0
+            for start in range(0, shuffled.size, batch_size):
+                rows = shuffled[start: start + batch_size]
+                logits, cache = model.forward(*(x[rows] for x in inputs))
+                loss, grad = softmax_cross_entropy(logits, labels[rows])
+                _, grads = model.backward(cache, grad)
+                g = np.concatenate([grads[k].ravel() for k in names])
+                if weight_decay:
+                    g = g + weight_decay * theta
+                adam.step(theta, g)
+                write(theta)
+                total += loss * rows.size
+            val_loss, val_accuracy = evaluate(val)
+            history["train_loss"].append(total / fit.size)
+            history["val_loss"].append(val_loss)
+            history["val_accuracy"].append(val_accuracy)
+            if val_loss < best[0]:
+                best = (val_loss, epoch, theta.copy())
+            bar.set_postfix(train=f"{history['train_loss'][-1]:.4f}", val=f"{val_loss:.4f}",
+                            accuracy=f"{val_accuracy:.3f}")
+            bar.update()
+            if epoch - best[1] >= patience:
+                break
+    write(best[2])
+    history["best_epoch"] = best[1]
+    return history

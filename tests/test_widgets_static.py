@@ -94,3 +94,21 @@ def test_static_html_is_deterministic_and_escapes_its_payload():
     assert first == second
     assert first.count("</script>") == 1  # the name cannot close the script early
     assert _payload(first)["controls"][0]["grids"][""] == ["</script> a"]
+
+
+def test_the_layer_explorer_offers_every_model_in_the_static_book():
+    from tensorbook.widgets import layer_explorer
+
+    rows = [{"family": "dense", "param": "h", "size": h, "n_params": 75 * h + 10, "accuracy": [0.8 + h / 100, 0.9]}
+            for h in (3, 8, 16)]
+    rows += [{"family": "concatenation", "param": "-", "size": None, "n_params": 2000, "accuracy": [0.7, 0.72],
+              "relational": [0.6, 0.61], "non_relational": [0.8, 0.83]}]
+    widget = layer_explorer(rows, task="toy:", family="concatenation")
+    payload = _payload(static_html(widget.explorer))
+    assert payload["controls"][1]["grids"] == {"0": ["3", "8", "16"], "1": ["-"]}
+    assert payload["initial"] == "1,0"
+    captions = [payload["states"][k]["caption"] for k in ("0,0", "0,1", "0,2", "1,0")]
+    assert captions == ["toy: dense, h = 3", "toy: dense, h = 8", "toy: dense, h = 16", "toy: concatenation"]
+    assert len({payload["states"][k]["img"] for k in payload["states"]}) == 4
+    with pytest.raises(ValueError, match="rows\\[0\\] lacks"):
+        layer_explorer([{"family": "x"}])

@@ -9,6 +9,7 @@ the page switches between them. One module per chapter.
 
 from ._frame import Dropdown, Explorer, ExplorerWidget, Slider
 from .forecasting import forecast_explorer, tt_parameter_explorer
+from .layers import layer_explorer
 from .low_rank import low_rank_explorer
 from .moments import moment_explorer
 from .operations import CONTRACTIONS, contraction_explorer
@@ -17,5 +18,5 @@ from .tensors import slice_explorer
 from .topics import power_method_explorer
 
 __all__ = ["slice_explorer", "contraction_explorer", "CONTRACTIONS", "low_rank_explorer", "moment_explorer",
-           "power_method_explorer", "tt_parameter_explorer", "forecast_explorer", "scaling_explorer",
+           "power_method_explorer", "layer_explorer", "tt_parameter_explorer", "forecast_explorer", "scaling_explorer",
            "Explorer", "ExplorerWidget", "Dropdown", "Slider"]
