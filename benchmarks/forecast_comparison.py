@@ -1,4 +1,4 @@
-"""The forecasting comparison of chapter 6: RMSE by horizon on three series, cached as JSON.
+"""The forecasting comparison of chapter 7: RMSE by horizon on three series, cached as JSON.
 
 For each series (hourly departures from the three NYC airports in 2013,
 hourly temperatures at the same airports (the last 29 hours, which the source

@@ -255,8 +255,8 @@ def _reuters_pope_topic():
     return int(winners[0])
 
 
-def chapter6_data():
-    """The seeded data of chapter 6's exercises (the chapter builds the same ones).
+def forecasting_data():
+    """The seeded data of the forecasting chapter's exercises (the chapter builds the same ones).
 
     Returns ``(states, cores)`` for the batched tensor-train contraction
     (4 augmented states ``s = [1; h]`` of size 7, and three cores of shapes
@@ -271,17 +271,71 @@ def chapter6_data():
 
 
 #: The TT-LSTM cell of exercise 6.1: F features, hidden size H, L lags, order P, TT rank r.
-CHAPTER6_CELL = {"n_features": 3, "hidden_size": 32, "n_lags": 3, "order": 3, "tt_rank": 8}
+FORECASTING_CELL = {"n_features": 3, "hidden_size": 32, "n_lags": 3, "order": 3, "tt_rank": 8}
 
 #: Chapter 6's split of the departures: the first 80 % of the hours are for fitting, the rest for testing.
-CHAPTER6_TEST_FRACTION = 0.2
+def _layers_data():
+    """The seeded arrays of the tensor-layers chapter's exercises (the chapter builds the same ones)."""
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((5, 4, 3))          # a batch of 5 matrices, 4 x 3
+    U0, U1 = rng.standard_normal((2, 4)), rng.standard_normal((3, 3))
+    G = rng.standard_normal((5, 2, 3))          # dL/dY for Y = X x_1 U0 x_2 U1
+    x, y = rng.standard_normal(7), rng.standard_normal(5)
+    h1, h2 = rng.integers(0, 8, 7), rng.integers(0, 8, 5)
+    s1, s2 = rng.choice((-1.0, 1.0), 7), rng.choice((-1.0, 1.0), 5)
+    U, V, P = rng.standard_normal((6, 3)), rng.standard_normal((4, 3)), rng.standard_normal((3, 2))
+    return dict(X=X, U0=U0, U1=U1, G=G, x=x, y=y, h1=h1, h2=h2, s1=s1, s2=s2, U=U, V=V, P=P)
+
+
+def _tcl_gradient_u0():
+    d = _layers_data()
+    X, U1, G = d["X"], d["U1"], d["G"]
+    grad = np.zeros_like(d["U0"])
+    for n in range(X.shape[0]):  # Y[n, r, s] = sum_ij U0[r, i] X[n, i, j] U1[s, j]
+        for r in range(grad.shape[0]):
+            for i in range(grad.shape[1]):
+                grad[r, i] += sum(G[n, r, s] * X[n, i, j] * U1[s, j]
+                                  for s in range(U1.shape[0]) for j in range(U1.shape[1]))
+    return grad
+
+
+def _tt_layer_counts():
+    m, n, r = (2, 4, 4, 2), (4, 4, 4, 4), (1, 3, 3, 3, 1)
+    tt = 0
+    for k in range(4):
+        tt += r[k] * m[k] * n[k] * r[k + 1]
+    rows = cols = 1
+    for a, b in zip(m, n):
+        rows, cols = rows * a, cols * b
+    return np.array([tt + rows, rows * cols + rows])
+
+
+def _sketch_by_outer_product():
+    d = _layers_data()
+    psi = np.zeros(8)
+    for i in range(7):
+        for j in range(5):
+            psi[(d["h1"][i] + d["h2"][j]) % 8] += d["s1"][i] * d["s2"][j] * d["x"][i] * d["y"][j]
+    return psi
+
+
+def _mlb_weight():
+    d = _layers_data()
+    U, V, P = d["U"], d["V"], d["P"]
+    W = np.zeros((U.shape[0], V.shape[0], P.shape[1]))
+    for r in range(U.shape[1]):
+        W += np.multiply.outer(np.outer(U[:, r], V[:, r]), P[r])
+    return W
+
+
+FORECASTING_TEST_FRACTION = 0.2
 
 
 def _tt_cell_entries():
     # from the definition (Yu et al. 2017), not from the forecaster's code: the state s has
     # S = L H + 1 entries, an LSTM cell 4H pre-activations; P cores (r_p, S, r_(p+1)), r_0 = 1, r_P = 4H.
     # The tensors themselves are allocated (zeros) and their entries counted.
-    c = CHAPTER6_CELL
+    c = FORECASTING_CELL
     size, width, order = c["n_lags"] * c["hidden_size"] + 1, 4 * c["hidden_size"], c["order"]
     ranks = [1] + [c["tt_rank"]] * (order - 1) + [width]
     cores = [np.zeros((ranks[p], size, ranks[p + 1]), dtype=np.int8) for p in range(order)]
@@ -291,7 +345,7 @@ def _tt_cell_entries():
 
 def _tt_batch_contraction():
     # the transition tensor entry by entry, as a product of matrices, then the polynomial term by term
-    states, cores, _ = chapter6_data()
+    states, cores, _ = forecasting_data()
     n_batch, size = states.shape
     width = cores[-1].shape[2]
     out = np.zeros((n_batch, width))
@@ -307,7 +361,7 @@ def _seasonal_naive_rmse_24h():
     from .forecast import seasonal_naive, sliding_windows
 
     dep = load_departures()["values"]
-    n_fit = int(round(len(dep) * (1 - CHAPTER6_TEST_FRACTION)))
+    n_fit = int(round(len(dep) * (1 - FORECASTING_TEST_FRACTION)))
     horizon, rmse = 24, []
     for season in (24, 168):
         windows = sliding_windows(dep[n_fit - horizon + 1 - 168:], 168 + horizon)
@@ -320,9 +374,9 @@ def _undo_weekly_differencing():
     # step by step: each forecast is the value (observed or forecast) one week earlier plus the change
     from .datasets import load_departures
 
-    _, _, changes = chapter6_data()
+    _, _, changes = forecasting_data()
     dep = load_departures()["values"]
-    n_fit = int(round(len(dep) * (1 - CHAPTER6_TEST_FRACTION)))
+    n_fit = int(round(len(dep) * (1 - FORECASTING_TEST_FRACTION)))
     path = list(dep[:n_fit])
     for change in changes:
         path.append(path[-168] + change)
@@ -330,8 +384,8 @@ def _undo_weekly_differencing():
 
 
 
-def chapter7_data():
-    """The seeded data of chapter 7's exercises (the chapter builds the same ones).
+def scaling_data():
+    """The seeded data of the scaling chapter's exercises (the chapter builds the same ones).
 
     Returns the corpus ``X`` (1,500 documents x 60 words, 4 topics, sparse
     word counts, every document with at least 3 words), the assumed
@@ -345,20 +399,20 @@ def chapter7_data():
 
 
 #: The documents per chunk of exercise 7.1, and per shard of exercise 7.3.
-CHAPTER7_CHUNK, CHAPTER7_SHARD = 300, 250
+SCALING_CHUNK, SCALING_SHARD = 300, 250
 
 #: The memory exercise (7.2): vocabulary, topics, and the eigensolver's oversampling (blocks of k + 10 columns).
-CHAPTER7_SIZES = {"vocab_size": 10_000, "n_topics": 20, "oversample": 10}
+SCALING_SIZES = {"vocab_size": 10_000, "n_topics": 20, "oversample": 10}
 
 #: The cluster of exercise 7.4: documents, shards, documents per second per worker in a pass, passes per fit,
 #: overhead per pass (s), the driver's own work (s), and the numbers of workers.
-CHAPTER7_CLUSTER = {"n_documents": 20_000_000, "n_shards": 400, "rate": 250_000, "passes": 6,
+SCALING_CLUSTER = {"n_documents": 20_000_000, "n_shards": 400, "rate": 250_000, "passes": 6,
                     "overhead": 0.4, "driver": 2.0, "workers": (1, 8, 64, 256)}
 
 
 def _m2_product_dense():
     # the dense alpha0-corrected M2 of the whole corpus, from each document's pair counts, then times Q
-    X, alpha0, Q = chapter7_data()
+    X, alpha0, Q = scaling_data()
     counts = X.toarray().astype(float)
     n = counts.sum(axis=1)
     pairs = np.einsum("du,dv->uv", counts / (n * (n - 1))[:, None], counts) - np.diag(counts.T @ (1 / (n * (n - 1))))
@@ -369,7 +423,7 @@ def _m2_product_dense():
 
 def _dense_vs_partial_bytes():
     # allocate the block and ask NumPy its size; the cube's size from its shape and the item size
-    c = CHAPTER7_SIZES
+    c = SCALING_SIZES
     vocab, width = c["vocab_size"], c["n_topics"] + c["oversample"]
     return np.array([np.prod((vocab,) * 3, dtype=np.int64) * np.dtype(np.float64).itemsize,
                      np.empty((vocab, width)).nbytes], dtype=np.int64)
@@ -378,7 +432,7 @@ def _dense_vs_partial_bytes():
 def _in_memory_components():
     from .topics import SpectralLDA
 
-    X, alpha0, _ = chapter7_data()
+    X, alpha0, _ = scaling_data()
     return SpectralLDA(4, alpha0=alpha0, random_state=0).fit(X).components_
 
 
@@ -386,7 +440,7 @@ def _cluster_throughput():
     # schedule the shards of each pass greedily, one at a time, on the least busy worker
     import heapq
 
-    c = CHAPTER7_CLUSTER
+    c = SCALING_CLUSTER
     shard_seconds = c["n_documents"] / c["n_shards"] / c["rate"]
     out = []
     for workers in c["workers"]:
@@ -516,53 +570,76 @@ EXERCISES = {
             rtol=0, atol=0,
         ),
         _entry(
-            "6.1", "the dense transition tensor of a TT-LSTM cell and its tensor train", _tt_cell_entries,
+            "6.1", "the gradient of a contraction layer with respect to its first factor", _tcl_gradient_u0,
+            hint="dL/dU0[r, i] = sum over n, s, j of G[n, r, s] X[n, i, j] U1[s, j]: multiply X by U1 along its "
+                 "last mode first, then contract with G over the batch and the other output mode.",
+            rtol=1e-10, atol=1e-12,
+        ),
+        _entry(
+            "6.2", "the parameters of a TT layer and of the dense layer it replaces", _tt_layer_counts,
+            hint="Core k has r_(k-1) m_k n_k r_k entries with r_0 = r_4 = 1; add the 64 biases. The dense layer "
+                 "has 256 x 64 weights and 64 biases.",
+            rtol=0, atol=0.5,
+        ),
+        _entry(
+            "6.3", "a Tensor Sketch by the FFT", _sketch_by_outer_product,
+            hint="c1[h1[i]] += s1[i] x[i] (np.add.at), likewise c2 with y; then "
+                 "np.fft.irfft(np.fft.rfft(c1) * np.fft.rfft(c2), n=8).",
+            rtol=1e-9, atol=1e-12,
+        ),
+        _entry(
+            "6.4", "the CP weight tensor of an MLB fusion", _mlb_weight,
+            hint="W[i, j, o] = sum over r of U[i, r] V[j, r] P[r, o]: np.einsum('ir,jr,ro->ijo', U, V, P).",
+            rtol=1e-10, atol=1e-12,
+        ),
+        _entry(
+            "7.1", "the dense transition tensor of a TT-LSTM cell and its tensor train", _tt_cell_entries,
             hint="The state has S = L*H + 1 entries and an LSTM cell D = 4H pre-activations; the dense tensor "
                  "has P modes of size S and one of size D, core p has shape (r_p, S, r_(p+1)) with r_0 = 1 "
                  "and r_P = D.",
             rtol=0, atol=0.5,
         ),
         _entry(
-            "6.2", "the tensor-train transition of a batch, core by core", _tt_batch_contraction,
+            "7.2", "the tensor-train transition of a batch, core by core", _tt_batch_contraction,
             hint="Start with a = states @ cores[0][0] (batch x r_1); for each further core, form the row-wise "
                  "Kronecker product of a and the states (batch x r_p S) and multiply by the core reshaped to "
                  "(r_p S, r_(p+1)).",
             rtol=1e-9, atol=1e-10,
         ),
         _entry(
-            "6.3", "the 24-hour-ahead RMSE of the daily and weekly seasonal-naive forecasts", _seasonal_naive_rmse_24h,
+            "7.3", "the 24-hour-ahead RMSE of the daily and weekly seasonal-naive forecasts", _seasonal_naive_rmse_24h,
             hint="24 hours ahead, the daily seasonal-naive forecast of hour t is the value at t - 24 and the "
                  "weekly one the value at t - 168; compare with the truth at every hour t of the test part "
                  "dep[n_fit:] and pool the three airports.",
             rtol=1e-9,
         ),
         _entry(
-            "6.4", "undoing the weekly differencing beyond one week", _undo_weekly_differencing,
+            "7.4", "undoing the weekly differencing beyond one week", _undo_weekly_differencing,
             hint="y(t) = y(t - 168) + change(t): for the first 168 hours y(t - 168) is observed, after that "
                  "it is a forecast you have just made.",
             rtol=1e-10,
         ),
         _entry(
-            "7.1", "M2 times a block of vectors, by map-reduce over chunks", _m2_product_dense,
+            "8.1", "M2 times a block of vectors, by map-reduce over chunks", _m2_product_dense,
             hint="Each chunk returns its number of documents, sum_d c_d / n_d, sum_d c_d / (n_d (n_d - 1)) and "
                  "sum_d c_d (c_d^T Q) / (n_d (n_d - 1)); add them over the chunks, divide by D, then subtract "
                  "diag(delta) Q and alpha0 / (alpha0 + 1) M1 (M1^T Q).",
             rtol=1e-9, atol=1e-14,
         ),
         _entry(
-            "7.2", "the bytes of a dense M3 and of the largest partial sum", _dense_vs_partial_bytes,
+            "8.2", "the bytes of a dense M3 and of the largest partial sum", _dense_vs_partial_bytes,
             hint="A float64 takes 8 bytes; the eigensolver's blocks have p = k + 10 columns, so a task of an "
                  "M2 pass returns a V x p array.",
             rtol=0, atol=0.5,
         ),
         _entry(
-            "7.3", "the topics fit from shards on disk", _in_memory_components,
+            "8.3", "the topics fit from shards on disk", _in_memory_components,
             hint="corpus = save_shards(X7, directory, docs_per_shard=250), then "
                  "SpectralLDA(4, alpha0=alpha7, random_state=0).fit(corpus).components_.",
             rtol=1e-8, atol=1e-12,
         ),
         _entry(
-            "7.4", "the throughput of a cluster, worker count by worker count", _cluster_throughput,
+            "8.4", "the throughput of a cluster, worker count by worker count", _cluster_throughput,
             hint="In a pass the busiest worker processes ceil(n_shards / w) shards of n_documents / n_shards "
                  "documents each; add the overhead per pass, multiply by the passes, add the driver's work.",
             rtol=1e-9,

@@ -77,58 +77,84 @@ def test_bank_references_agree_with_independent_computations():
     assert not tb.exercise("1.4").check(14_745_600_001)
 
 
-def test_chapter6_references_agree_with_independent_computations():
-    from tensorbook._exercise_bank import CHAPTER6_TEST_FRACTION, chapter6_data
+def test_forecasting_references_agree_with_independent_computations():
+    from tensorbook._exercise_bank import FORECASTING_TEST_FRACTION, forecasting_data
     from tensorbook.datasets import load_departures
 
-    S, D = 3 * 32 + 1, 4 * 32  # exercise 6.1: L = 3, H = 32, P = 3, rank 8, an LSTM cell
-    assert tb.exercise("6.1").check(np.array([S**3 * D, S * 8 + 8 * S * 8 + 8 * S * D]))
-    assert not tb.exercise("6.1").check(np.array([S**3 * D, S * 8 + 8 * S * 8 + 8 * S * D + 1]))
+    S, D = 3 * 32 + 1, 4 * 32  # exercise 7.1: L = 3, H = 32, P = 3, rank 8, an LSTM cell
+    assert tb.exercise("7.1").check(np.array([S**3 * D, S * 8 + 8 * S * 8 + 8 * S * D]))
+    assert not tb.exercise("7.1").check(np.array([S**3 * D, S * 8 + 8 * S * 8 + 8 * S * D + 1]))
 
-    states, cores, changes = chapter6_data()
+    states, cores, changes = forecasting_data()
     dense = tb.tt_to_tensor(cores + [np.eye(5)[:, :, None]])  # the output index as a mode
-    assert tb.exercise("6.2").check(np.einsum("ijkd,bi,bj,bk->bd", dense, states, states, states))
+    assert tb.exercise("7.2").check(np.einsum("ijkd,bi,bj,bk->bd", dense, states, states, states))
 
     dep = load_departures()["values"]
-    n_fit = int(round(len(dep) * (1 - CHAPTER6_TEST_FRACTION)))
+    n_fit = int(round(len(dep) * (1 - FORECASTING_TEST_FRACTION)))
     assert n_fit == 7008
     truth = dep[n_fit:]
-    assert tb.exercise("6.3").check(np.array([np.sqrt(np.mean((truth - dep[n_fit - s:len(dep) - s]) ** 2))
+    assert tb.exercise("7.3").check(np.array([np.sqrt(np.mean((truth - dep[n_fit - s:len(dep) - s]) ** 2))
                                               for s in (24, 168)]))
 
-    # 6.4: after w whole weeks, the forecast is the last observed week plus the sum of w + 1 weekly changes
+    # 7.4: after w whole weeks, the forecast is the last observed week plus the sum of w + 1 weekly changes
     padded = np.concatenate([changes, np.zeros((3 * 168 - len(changes), 3))]).reshape(3, 168, 3)
     expected = (dep[n_fit - 168:n_fit][None] + np.cumsum(padded, axis=0)).reshape(-1, 3)[:len(changes)]
-    assert tb.exercise("6.4").check(expected)
+    assert tb.exercise("7.4").check(expected)
 
 
-def test_chapter7_references_agree_with_independent_computations(tmp_path):
+def test_scaling_references_agree_with_independent_computations(tmp_path):
     import math
 
-    from tensorbook._exercise_bank import CHAPTER7_CLUSTER, chapter7_data
+    from tensorbook._exercise_bank import SCALING_CLUSTER, scaling_data
     from tensorbook.distributed import save_shards
     from tensorbook.topics import SpectralLDA, lda_moments
 
-    X, alpha0, Q = chapter7_data()
+    X, alpha0, Q = scaling_data()
     assert X.shape == (1500, 60) and X.sum(axis=1).min() >= 3  # every document counts in the moments
     # 7.1: the package's in-memory implicit product (one chunk, sparse), against the bank's dense M2
-    assert tb.exercise("7.1").check(lda_moments(X, alpha0)["m2_apply"](Q))
-    assert not tb.exercise("7.1").check(lda_moments(X, 1.0)["m2_apply"](Q))  # another alpha0 is wrong
+    assert tb.exercise("8.1").check(lda_moments(X, alpha0)["m2_apply"](Q))
+    assert not tb.exercise("8.1").check(lda_moments(X, 1.0)["m2_apply"](Q))  # another alpha0 is wrong
 
-    assert tb.exercise("7.2").check(np.array([8 * 10**12, 8 * 10_000 * 30]))
-    assert not tb.exercise("7.2").check(np.array([8 * 10**12, 8 * 10_000 * 20]))  # p = k forgets the oversampling
+    assert tb.exercise("8.2").check(np.array([8 * 10**12, 8 * 10_000 * 30]))
+    assert not tb.exercise("8.2").check(np.array([8 * 10**12, 8 * 10_000 * 20]))  # p = k forgets the oversampling
 
     corpus = save_shards(X, tmp_path, docs_per_shard=250)
     assert len(corpus) == 6
-    assert tb.exercise("7.3").check(SpectralLDA(4, alpha0=alpha0, random_state=0).fit(corpus).components_)
-    assert not tb.exercise("7.3").check(SpectralLDA(4, alpha0=alpha0, random_state=1).fit(corpus).components_)
+    assert tb.exercise("8.3").check(SpectralLDA(4, alpha0=alpha0, random_state=0).fit(corpus).components_)
+    assert not tb.exercise("8.3").check(SpectralLDA(4, alpha0=alpha0, random_state=1).fit(corpus).components_)
 
-    c = CHAPTER7_CLUSTER
+    c = SCALING_CLUSTER
     shard_seconds = c["n_documents"] / c["n_shards"] / c["rate"]
     expected = [c["n_documents"] / (c["passes"] * (math.ceil(c["n_shards"] / w) * shard_seconds + c["overhead"])
                                     + c["driver"]) for w in c["workers"]]
-    assert tb.exercise("7.4").check(np.array(expected))
+    assert tb.exercise("8.4").check(np.array(expected))
     # 64 workers cannot split 400 shards evenly: the busiest takes 7, which the even split 6.25 misses
     even = [c["n_documents"] / (c["passes"] * (c["n_shards"] / w * shard_seconds + c["overhead"]) + c["driver"])
             for w in c["workers"]]
-    assert not tb.exercise("7.4").check(np.array(even))
+    assert not tb.exercise("8.4").check(np.array(even))
+
+
+def test_tensor_layer_exercises_against_the_package_layers():
+    import tensorly as tl
+
+    from tensorbook import nn
+    from tensorbook._exercise_bank import _layers_data
+
+    d = _layers_data()
+    layer = nn.TensorContraction((4, 3), (2, 3))
+    layer.params["U0"][...], layer.params["U1"][...] = d["U0"], d["U1"]
+    _, cache = layer.forward(d["X"])
+    _, grads = layer.backward(cache, d["G"])
+    assert tb.exercise("6.1").check(grads["U0"])
+    assert not tb.exercise("6.1").check(grads["U0"].T.reshape(2, 4))
+    tt = nn.TTDense((4, 4, 4, 4), (2, 4, 4, 2), 3)
+    assert tb.exercise("6.2").check(np.array([tt.n_params, nn.Dense(256, 64).n_params]))
+    assert not tb.exercise("6.2").check(np.array([tt.n_params - 64, nn.Dense(256, 64).n_params]))
+    sketch = nn.TensorSketch(7, 5, 8)
+    sketch.hashes, sketch.signs = (d["h1"], d["h2"]), (d["s1"], d["s2"])
+    sketch.reachable[:] = True
+    assert tb.exercise("6.3").check(sketch(d["x"][None], d["y"][None])[0])
+    assert not tb.exercise("6.3").check(np.convolve(d["x"], d["y"])[:8])
+    W = tl.cp_to_tensor((np.ones(3), [d["U"], d["V"], d["P"].T]))
+    assert tb.exercise("6.4").check(W)
+    assert not tb.exercise("6.4").check(W.transpose(1, 0, 2).reshape(W.shape))

@@ -1,4 +1,4 @@
-"""Chapter 6's explorers: the parameters of a tensor-train cell, and multi-step forecasts against the truth."""
+"""Chapter 7's explorers: the parameters of a tensor-train cell, and multi-step forecasts against the truth."""
 
 import html
 

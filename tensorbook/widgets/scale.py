@@ -1,4 +1,4 @@
-"""Chapter 7's explorer: measured fits by scheduler and number of chunks."""
+"""Chapter 8's explorer: measured fits by scheduler and number of chunks."""
 
 import html
 
