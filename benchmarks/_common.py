@@ -72,3 +72,36 @@ def limited_threads(threads):
     with threadpool_limits(limits=threads, user_api="blas"):
         numba.set_num_threads(threads)
         yield
+
+
+def interleaved_ms(cases, rounds):
+    """Median and spread (min, max) in ms of each of ``cases`` (name -> fn), timed in interleaved rounds.
+
+    Each round calls every case once, in the same order, after one untimed warm-up round: a slow
+    stretch of the machine then hits every case alike, and the ratios between cases keep their meaning.
+    """
+    import statistics
+
+    for fn in cases.values():
+        fn()
+    times = {name: [] for name in cases}
+    for _ in range(rounds):
+        for name, fn in cases.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append((time.perf_counter() - t0) * 1e3)
+    return {name: (statistics.median(t), min(t), max(t)) for name, t in times.items()}
+
+
+def bandwidth_gbs(n_bytes=400_000_000, repeat=5):
+    """Memory bandwidth in GB/s: the best of ``repeat`` copies of an array of ``n_bytes`` (read + write)."""
+    import numpy as np
+
+    a = np.ones(n_bytes // 8)
+    b = np.empty_like(a)
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        np.copyto(b, a)
+        best = min(best, time.perf_counter() - t0)
+    return 2 * a.nbytes / best / 1e9

@@ -43,7 +43,7 @@ import string
 
 import numpy as np
 
-from ._validation import as_float_array, check_int, check_random_state
+from ._validation import as_float_array, check_finite, check_int, check_random_state
 from .contraction import contract
 
 __all__ = [
@@ -198,8 +198,7 @@ class TensorSketch:
         if x.shape[0] != y.shape[0]:
             raise ValueError(f"x and y must have the same number of rows (one pair per row), got {x.shape[0]} "
                              f"and {y.shape[0]}")
-        if not (np.isfinite(x).all() and np.isfinite(y).all()):
-            raise ValueError("x and y must be finite (no NaN or infinity)")
+        check_finite({"x": x, "y": y})
         return x, y
 
     def __call__(self, x, y):
@@ -353,6 +352,7 @@ def _check_batch(x, shape, name):
     x = as_float_array(x, name)
     if x.shape[1:] != tuple(shape) or x.ndim != len(shape) + 1:
         raise ValueError(f"{name} must have shape (batch, {', '.join(map(str, shape))}), got {x.shape}")
+    check_finite({name: x})
     return x
 
 
@@ -434,12 +434,51 @@ class TensorContraction(Contraction):
         return super().forward(_check_batch(X, self.input_shape, "X"))
 
 
-class TuckerRegression(Contraction):
+class _Regression(Contraction):
+    """A tensor regression layer: ``contract("n<modes>,<weight factors>->no", X, *factors) + b``.
+
+    Two ways to run the same contraction, chosen per call by size: when the
+    weight tensor ``W`` (``prod I_k x n_outputs`` entries) is no larger than
+    the batch ``X``, form ``W = contract(<factors> -> <modes>o)`` first and
+    multiply (one matrix product each way, as a dense layer); otherwise
+    contract ``X`` with the factors directly and never form ``W``. Either way
+    the backward pass is the rule of :func:`contraction_gradient`, applied to
+    the one or two contractions.
+    """
+
+    def _split_weight(self):
+        inputs, _ = _split(self.subscripts)
+        modes = inputs[0][1:]
+        self._w_subscripts = ",".join(inputs[1:]) + "->" + modes + "o"
+        self._x_subscripts = "n" + modes + "," + modes + "o->no"
+
+    def forward(self, X):
+        X = _check_batch(X, self.input_shape, "X")
+        if math.prod(self.input_shape) * self.params["bias"].size > X.size:  # W larger than the batch
+            return super().forward(X)
+        factors = [self.params[k] for k in self._weights]
+        W = contract(self._w_subscripts, *factors)
+        return contract(self._x_subscripts, X, W) + self.params["bias"], (X, W, factors)
+
+    def backward(self, cache, grad_output):
+        if isinstance(cache, list):  # the factored route: one contraction
+            return super().backward(cache, grad_output)
+        X, W, factors = cache
+        gX = contraction_gradient(self._x_subscripts, [X, W], grad_output, 0)
+        gW = contraction_gradient(self._x_subscripts, [X, W], grad_output, 1)
+        grads = {k: contraction_gradient(self._w_subscripts, factors, gW, i) for i, k in enumerate(self._weights)}
+        grads["bias"] = grad_output.sum(axis=0)
+        return (gX,), grads
+
+
+class TuckerRegression(_Regression):
     """The tensor regression layer, Tucker form (Kossaifi et al., 2020): logits ``<X, W[..., c]> + b_c``.
 
     ``W = G ×_1 U_1 ... ×_K U_K ×_{K+1} U_out`` of shape
-    ``(I_1, ..., I_K, n_outputs)`` is never formed: ``X`` is contracted with
-    ``U_1..U_K`` first, then with the core and ``U_out``.
+    ``(I_1, ..., I_K, n_outputs)``. When ``W`` would be larger than the
+    batch, it is never formed (``X`` is contracted with ``U_1..U_K`` first,
+    then with the core and ``U_out``); otherwise it is formed from its
+    factors and applied as one matrix product, which reads ``X`` once.
 
     Parameters
     ----------
@@ -464,12 +503,10 @@ class TuckerRegression(Contraction):
         subscripts = ",".join(["n" + "".join(modes), *(m + r for m, r in zip(modes, core)), "".join(core),
                                "o" + core[-1]]) + "->no"
         super().__init__(subscripts, 1, params, np.zeros(n_outputs))
-
-    def forward(self, X):
-        return super().forward(_check_batch(X, self.input_shape, "X"))
+        self._split_weight()
 
 
-class CPRegression(Contraction):
+class CPRegression(_Regression):
     """The tensor regression layer, CP form: ``W = sum_r U_1[:, r] ∘ ... ∘ U_K[:, r] ∘ U_out[:, r]``.
 
     Parameters
@@ -490,9 +527,7 @@ class CPRegression(Contraction):
         params["U_out"] = _init(rng, (n_outputs, rank), rank)
         subscripts = ",".join(["n" + "".join(modes), *(m + "r" for m in modes), "or"]) + "->no"
         super().__init__(subscripts, 1, params, np.zeros(n_outputs))
-
-    def forward(self, X):
-        return super().forward(_check_batch(X, self.input_shape, "X"))
+        self._split_weight()
 
 
 class TTDense(Contraction):
@@ -835,6 +870,7 @@ def _as_inputs(inputs):
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     arrays = tuple(as_float_array(x, f"inputs[{k}]" if len(inputs) > 1 else "inputs", min_ndim=1)
                    for k, x in enumerate(inputs))
+    check_finite({"inputs": list(arrays)} if len(arrays) > 1 else {"inputs": arrays[0]})
     lengths = {x.shape[0] for x in arrays}
     if len(lengths) != 1:
         raise ValueError(f"every input must have one row per example, got lengths {[x.shape[0] for x in arrays]}")

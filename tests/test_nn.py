@@ -59,6 +59,10 @@ LAYERS = {
     "tucker regression": lambda: (nn.TuckerRegression((4, 3, 5), 3, (2, 2, 3, 2), random_state=0),
                                   [_batch((3, 4, 3, 5))]),
     "cp regression": lambda: (nn.CPRegression((4, 3, 5), 3, 3, random_state=0), [_batch((3, 4, 3, 5))]),
+    # fewer examples than classes: the weight tensor is not formed (the other route)
+    "tucker regression, W not formed": lambda: (nn.TuckerRegression((4, 3, 5), 3, (2, 2, 3, 2), random_state=0),
+                                                [_batch((2, 4, 3, 5))]),
+    "cp regression, W not formed": lambda: (nn.CPRegression((4, 3, 5), 3, 3, random_state=0), [_batch((2, 4, 3, 5))]),
     "tt dense 3 cores": lambda: (nn.TTDense((2, 3, 2), (3, 2, 2), (2, 3), random_state=0), [_batch((3, 12))]),
     "tt dense 1 core": lambda: (nn.TTDense((5,), (3,), (), random_state=0), [_batch((3, 5))]),
     "tt dense 2 cores, no bias": lambda: (nn.TTDense((3, 2), (2, 4), 2, bias=False, random_state=0),
@@ -185,7 +189,14 @@ def test_one_hash_pair_per_random_state():
 @pytest.mark.parametrize("call, message", [
     (lambda: tb.tensor_sketch(np.ones((3, 4)), np.ones((2, 4)), 8), "same number of rows"),
     (lambda: tb.tensor_sketch(np.ones(4), np.ones((1, 4)), 8), "x"),
-    (lambda: tb.tensor_sketch(np.ones((2, 4)), np.full((2, 3), np.nan), 8), "finite"),
+    (lambda: tb.tensor_sketch(np.ones((2, 4)), np.full((2, 3), np.nan), 8), "y must contain only finite"),
+    (lambda: nn.TensorContraction((3, 2), 2)(np.full((1, 3, 2), np.nan)), "X must contain only finite"),
+    (lambda: nn.TTDense((2, 3), (3, 2), 2)(np.full((4, 6), np.inf)), "x must contain only finite"),
+    (lambda: nn.MLBFusion(4, 3, 2, 2)(np.ones((2, 4)), np.full((2, 3), np.nan)), "y must contain only finite"),
+    (lambda: nn.train(nn.Dense(2, 3), np.full((10, 2), np.nan), np.zeros(10, int)), "inputs must contain only finite"),
+    (lambda: nn.TuckerRegression((4, 3), 2, (2, 0, 2)), "ranks must be an integer >= 1"),
+    (lambda: nn.TTDense((2, 3), (3, 2), -1), "ranks must be an integer >= 1"),
+    (lambda: nn.CPRegression((4, 3), 2, 0), "rank must be an integer >= 1"),
     (lambda: tb.tensor_sketch(np.ones((2, 4)), np.ones((2, 3)), 0), "dim"),
     (lambda: tb.tensor_sketch(np.ones((2, 4)), np.ones((2, 3)), 8.0), "dim"),
     (lambda: nn.TensorContraction((4, 3), (2, 2, 2)), "ranks must have 2 entries"),
@@ -291,3 +302,21 @@ def test_train_names_the_bad_argument(kwargs, message):
     labels = arguments.pop("labels")
     with pytest.raises(ValueError, match=message):
         nn.train(nn.Dense(4, 10), np.ones((10, 4)), labels, **arguments)
+
+
+@pytest.mark.parametrize("layer", [nn.TuckerRegression((4, 3, 5), 6, (2, 2, 3, 2), random_state=0),
+                                   nn.CPRegression((4, 3, 5), 6, 3, random_state=0)])
+def test_both_routes_of_a_regression_layer_agree(layer):
+    """W formed (batch at least the number of classes) or not (fewer examples): same outputs, same gradients."""
+    X = _batch((8, 4, 3, 5))
+    G = _batch((8, 6), 3)
+    out, cache = layer.forward(X)  # 8 >= 6 classes: W formed
+    assert isinstance(cache, tuple)
+    (gx,), grads = layer.backward(cache, G)
+    parts = [layer.forward(X[i:i + 4]) for i in (0, 4)]  # 4 < 6: X contracted with the factors
+    assert all(isinstance(c, list) for _, c in parts)
+    np.testing.assert_allclose(np.concatenate([o for o, _ in parts]), out, rtol=1e-12, atol=1e-12)
+    back = [layer.backward(c, G[i:i + 4]) for (_, c), i in zip(parts, (0, 4))]
+    np.testing.assert_allclose(np.concatenate([b[0][0] for b in back]), gx, rtol=1e-10, atol=1e-12)
+    for name in grads:
+        np.testing.assert_allclose(back[0][1][name] + back[1][1][name], grads[name], rtol=1e-10, atol=1e-12)
