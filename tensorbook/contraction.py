@@ -443,17 +443,34 @@ def _pairwise(a, la, b, lb, keep):
     free_a = [c for c in la if c not in lb]
     free_b = [c for c in lb if c not in la]
     shared = {c: size_b[c] if size_a[c] == 1 else size_a[c] for c in batch + summed}  # 1 broadcasts
+    n_sum = math.prod(shared[c] for c in summed)
+    n_a = math.prod(size_a[c] for c in free_a)
+    n_b = math.prod(size_b[c] for c in free_b)
+    if not batch and all(size_a[c] == size_b[c] for c in summed):  # a plain matrix product: no copy if avoidable
+        out = _as_matrix(a, la, free_a, summed, n_a, n_sum) @ _as_matrix(b, lb, summed, free_b, n_sum, n_b)
+        return out.reshape([size_a[c] for c in free_a] + [size_b[c] for c in free_b]), "".join(free_a + free_b)
     shape_a = [shared[c] for c in batch] + [size_a[c] for c in free_a] + [shared[c] for c in summed]
     shape_b = [shared[c] for c in batch] + [shared[c] for c in summed] + [size_b[c] for c in free_b]
     at = np.broadcast_to(a.transpose([la.index(c) for c in batch + free_a + summed]), shape_a)
     bt = np.broadcast_to(b.transpose([lb.index(c) for c in batch + summed + free_b]), shape_b)
     n_batch = math.prod(shared[c] for c in batch)
-    n_sum = math.prod(shared[c] for c in summed)
-    n_a = math.prod(size_a[c] for c in free_a)
-    n_b = math.prod(size_b[c] for c in free_b)
     out = np.matmul(at.reshape(n_batch, n_a, n_sum), bt.reshape(n_batch, n_sum, n_b))
     out_shape = [shared[c] for c in batch] + [size_a[c] for c in free_a] + [size_b[c] for c in free_b]
     return out.reshape(out_shape), "".join(batch + free_a + free_b)
+
+
+def _as_matrix(x, labels, rows, cols, n_rows, n_cols):
+    """``x`` (indices ``labels``, all of them in ``rows`` or ``cols``) as an ``(n_rows, n_cols)`` matrix.
+
+    When its indices already run rows then columns, or columns then rows, this
+    is a reshape (a view of a contiguous array) or the transpose of one, which
+    BLAS reads as it is; otherwise the transposed array is copied once.
+    """
+    if list(labels) == rows + cols:
+        return x.reshape(n_rows, n_cols)
+    if list(labels) == cols + rows:
+        return x.reshape(n_cols, n_rows).T
+    return x.transpose([labels.index(c) for c in rows + cols]).reshape(n_rows, n_cols)
 
 
 def _is_interleaved(args):
