@@ -358,6 +358,26 @@ def _preprocess(inputs, output):
     return reduced
 
 
+@functools.lru_cache(maxsize=1024)
+def _compile(subscripts, shapes, order):
+    """Everything about a contraction that depends only on its specification and the operands' shapes
+    (memoised, as a layer calls the same contraction at every step): the parsed input and preprocessed
+    subscripts, the output's subscripts and shape, and each pairwise step with the indices it must keep."""
+    inputs, output, dims = parse_subscripts(subscripts, list(shapes))
+    terms = _preprocess(inputs, output)
+    path, _ = _choose_path(terms, output, dims, order)
+    labels, steps = list(terms), []
+    for i, j in path:
+        keep = _needed(labels, i, j, output)
+        steps.append((i, j, keep))
+        a, b = labels[i], labels[j]
+        for k in (j, i):
+            labels.pop(k)
+        labels.append("".join([c for c in a if c in b and c in keep] + [c for c in a if c not in b]
+                              + [c for c in b if c not in a]))  # as _pairwise labels its result
+    return tuple(inputs), tuple(terms), output, tuple(dims[c] for c in output), tuple(steps)
+
+
 def _choose_path(terms, output, dims, order):
     """The pairwise path for ``order``, and the search actually used (memoised)."""
     return _choose_path_cached(tuple(terms), output, tuple(sorted(dims.items())), order)
@@ -556,16 +576,15 @@ def contract(*args, order="optimal"):
     if not operands:
         raise ValueError("contract needs at least one operand")
     arrays = [as_array(op, f"operands[{k}]", allow_complex=True) for k, op in enumerate(operands)]
-    inputs, output, dims = parse_subscripts(subscripts, [a.shape for a in arrays])
-    terms = _preprocess(inputs, output)
+    if not isinstance(subscripts, str):  # not a memo key: let the parser say what is wrong
+        parse_subscripts(subscripts, [a.shape for a in arrays])
+    inputs, terms, output, out_shape, steps = _compile(subscripts, tuple(a.shape for a in arrays), order)
     # Diagonals and indices used by one operand only: one single-operand einsum each.
     tensors = [
         np.einsum(f"{src}->{dst}", a) if src != dst else a for src, dst, a in zip(inputs, terms, arrays)
     ]
-    path, _ = _choose_path(terms, output, dims, order)
     labels = list(terms)
-    for i, j in path:
-        keep = _needed(labels, i, j, output)
+    for i, j, keep in steps:
         result, label = _pairwise(tensors[i], labels[i], tensors[j], labels[j], keep)
         for k in (j, i):
             tensors.pop(k)
@@ -574,8 +593,10 @@ def contract(*args, order="optimal"):
         labels.append(label)
     final, label = tensors[0], labels[0]
     final = np.einsum(f"{label}->{output}", final) if label != output else final
-    result = np.broadcast_to(final, tuple(dims[c] for c in output))
-    if not (result.flags.c_contiguous and result.flags.writeable):
+    result = final if final.shape == out_shape else np.broadcast_to(final, out_shape)
+    # a fresh, writeable, C-ordered array that shares no memory with the operands (as numpy.einsum's)
+    if not (result.flags.c_contiguous and result.flags.writeable) or any(
+            np.may_share_memory(result, a) for a in arrays):
         result = result.copy()
     check_finite_result(result, {f"operands[{k}]": a for k, a in enumerate(arrays)})
     return result[()] if result.ndim == 0 else result  # a scalar, as numpy.einsum gives
