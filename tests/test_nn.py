@@ -320,3 +320,20 @@ def test_both_routes_of_a_regression_layer_agree(layer):
     np.testing.assert_allclose(np.concatenate([b[0][0] for b in back]), gx, rtol=1e-10, atol=1e-12)
     for name in grads:
         np.testing.assert_allclose(back[0][1][name] + back[1][1][name], grads[name], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("spec, shapes", [
+    ("nabc,xa,yb,zc->nxyz", [(3, 4, 3, 5), (2, 4), (3, 3), (2, 5)]),
+    ("nabc,ad,be,cf,defg,og->no", [(2, 4, 3, 5), (4, 2), (3, 2), (5, 3), (2, 2, 3, 2), (6, 2)]),
+    ("ar,br,cr,or->abco", [(4, 3), (5, 3), (2, 3), (6, 3)]),
+    ("nab,aib,bjc,ck->nijk", [(3, 2, 3), (2, 4, 3), (3, 2, 2), (2, 3)]),
+    ("ij,jk,kl,lm->im", [(3, 4), (4, 5), (5, 2), (2, 6)]),
+    ("ni,nj,ijo->no", [(4, 3), (4, 2), (3, 2, 5)]),
+])
+def test_all_gradients_at_once_equal_the_rule_operand_by_operand(spec, shapes):
+    rng = np.random.default_rng(0)
+    ops = [rng.standard_normal(s) for s in shapes]
+    G = rng.standard_normal(np.einsum(spec, *ops).shape)
+    together = nn.contraction_gradients(spec, ops, G)
+    for k, g in enumerate(together):
+        np.testing.assert_allclose(g, nn.contraction_gradient(spec, ops, G, k), rtol=1e-10, atol=1e-12)
