@@ -44,7 +44,7 @@ import string
 import numpy as np
 
 from ._validation import as_float_array, check_finite, check_int, check_random_state
-from .contraction import contract
+from .contraction import _compile, _pairwise, contract
 
 __all__ = [
     "contraction_gradient", "contraction_gradients", "TensorSketch", "tensor_sketch",
@@ -166,8 +166,6 @@ def contraction_gradients(subscripts, operands, grad_output):
     ...     for k, g in enumerate(contraction_gradients("nij,ri,sj->nrs", ops, G)))
     True
     """
-    from .contraction import _compile
-
     inputs, output = _split(subscripts)
     operands = [np.asarray(op) for op in operands]
     every = [contraction_gradient(subscripts, operands, grad_output, k) for k in range(len(operands))] \
@@ -178,24 +176,36 @@ def contraction_gradients(subscripts, operands, grad_output):
     if list(terms) != list(parsed) or any(len(set(t)) != len(t) for t in terms):
         # an index summed inside one operand, or a diagonal: the rule per operand checks and says so
         return [contraction_gradient(subscripts, operands, grad_output, k) for k in range(len(operands))]
+    # The operands were checked when the contraction was evaluated: each step below is the pairwise kernel of
+    # tb.contract itself, without its per-call checks, and each gradient is the two-operand rule.
     tensors, labels, tape = list(operands), list(terms), []
     for i, j, keep in steps:
         la, lb = labels[i], labels[j]
-        lc = "".join([c for c in la if c in lb and c in keep] + [c for c in la if c not in lb]
-                     + [c for c in lb if c not in la])
+        result, lc = _pairwise(tensors[i], la, tensors[j], lb, keep)
         tape.append((i, j, la, lb, lc, tensors[i], tensors[j]))
-        result = contract(f"{la},{lb}->{lc}", tensors[i], tensors[j])
         for k in (j, i):
             tensors.pop(k)
             labels.pop(k)
         tensors.append(result)
         labels.append(lc)
-    grads = [contract(f"{out}->{labels[0]}", np.asarray(grad_output))]
+    grads = [_reorder(np.asarray(grad_output), out, labels[0])]
     for i, j, la, lb, lc, a, b in reversed(tape):
         gc = grads.pop()
-        grads.insert(i, contraction_gradient(f"{la},{lb}->{lc}", [a, b], gc, 0))
-        grads.insert(j, contraction_gradient(f"{la},{lb}->{lc}", [a, b], gc, 1))
+        grads.insert(i, _pair(gc, lc, b, lb, la))  # dA = contract(lc, lb -> la)(dC, B)
+        grads.insert(j, _pair(a, la, gc, lc, lb))  # dB = contract(la, lc -> lb)(A, dC)
     return grads
+
+
+def _reorder(x, labels, target):
+    """``x`` (indices ``labels``) with its axes in the order of ``target`` (the same letters)."""
+    return x if labels == target else x.transpose([labels.index(c) for c in target])
+
+
+def _pair(a, la, b, lb, target):
+    """The two-operand contraction ``la, lb -> target`` by tb.contract's pairwise kernel (every index of
+    ``target`` in ``la`` or ``lb``, every other index in both)."""
+    result, label = _pairwise(a, la, b, lb, frozenset(target))
+    return np.ascontiguousarray(_reorder(result, label, target))
 
 
 # --------------------------------------------------------------------------
