@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from tensorbook.datasets import (SORT_OF_CLEVR_ANSWERS, SORT_OF_CLEVR_COLOURS, SORT_OF_CLEVR_QUESTIONS,
+from tensorbook.datasets import (SORT_OF_CLEVR_ANSWERS, SORT_OF_CLEVR_QUESTIONS,
                                  make_sort_of_clevr, sort_of_clevr_features)
 
 
