@@ -155,6 +155,12 @@ def contraction_gradients(subscripts, operands, grad_output):
     list of numpy.ndarray
         One gradient per operand, each of its operand's shape.
 
+    Raises
+    ------
+    ValueError
+        If an operand or ``grad_output`` holds NaN or infinity (naming it),
+        or as :func:`contraction_gradient`.
+
     Examples
     --------
     >>> import numpy as np
@@ -166,18 +172,21 @@ def contraction_gradients(subscripts, operands, grad_output):
     ...     for k, g in enumerate(contraction_gradients("nij,ri,sj->nrs", ops, G)))
     True
     """
-    inputs, output = _split(subscripts)
-    operands = [np.asarray(op) for op in operands]
-    every = [contraction_gradient(subscripts, operands, grad_output, k) for k in range(len(operands))] \
-        if len(operands) < 3 else None  # one or two operands: the rule itself is the cheapest
-    if every is not None:
-        return every
+    _split(subscripts)
+    operands = [as_float_array(op, f"operands[{k}]") for k, op in enumerate(operands)]
+    grad_output = as_float_array(grad_output, "grad_output")
+    check_finite({"operands": operands, "grad_output": grad_output})
+    return _contraction_gradients(subscripts, operands, grad_output)
+
+
+def _contraction_gradients(subscripts, operands, grad_output):
+    """:func:`contraction_gradients` on operands already checked (the layers': checked at their input)."""
     parsed, terms, out, _, steps = _compile(subscripts.replace(" ", ""), tuple(op.shape for op in operands), "optimal")
-    if list(terms) != list(parsed) or any(len(set(t)) != len(t) for t in terms):
-        # an index summed inside one operand, or a diagonal: the rule per operand checks and says so
+    if len(operands) < 3 or list(terms) != list(parsed) or any(len(set(t)) != len(t) for t in terms):
+        # one or two operands (the rule itself is cheapest), an index summed inside one operand or a
+        # diagonal (the rule per operand checks and says so)
         return [contraction_gradient(subscripts, operands, grad_output, k) for k in range(len(operands))]
-    # The operands were checked when the contraction was evaluated: each step below is the pairwise kernel of
-    # tb.contract itself, without its per-call checks, and each gradient is the two-operand rule.
+    # each step below is tb.contract's own pairwise kernel, without its per-call checks
     tensors, labels, tape = list(operands), list(terms), []
     for i, j, keep in steps:
         la, lb = labels[i], labels[j]
@@ -412,7 +421,7 @@ class Contraction(Layer):
 
     def backward(self, cache, grad_output):
         operands = cache
-        grads = contraction_gradients(self.subscripts, operands, grad_output)
+        grads = _contraction_gradients(self.subscripts, operands, grad_output)
         param_grads = dict(zip(self._weights, grads[self.n_inputs:]))
         if "bias" in self.params:
             param_grads["bias"] = grad_output.reshape(-1, grad_output.shape[-1]).sum(axis=0)
@@ -544,7 +553,7 @@ class _Regression(Contraction):
         X, W, factors = cache
         gX = contraction_gradient(self._x_subscripts, [X, W], grad_output, 0)
         gW = contraction_gradient(self._x_subscripts, [X, W], grad_output, 1)
-        grads = dict(zip(self._weights, contraction_gradients(self._w_subscripts, factors, gW)))
+        grads = dict(zip(self._weights, _contraction_gradients(self._w_subscripts, factors, gW)))
         grads["bias"] = grad_output.sum(axis=0)
         return (gX,), grads
 

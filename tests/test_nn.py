@@ -337,3 +337,12 @@ def test_all_gradients_at_once_equal_the_rule_operand_by_operand(spec, shapes):
     together = nn.contraction_gradients(spec, ops, G)
     for k, g in enumerate(together):
         np.testing.assert_allclose(g, nn.contraction_gradient(spec, ops, G, k), rtol=1e-10, atol=1e-12)
+
+
+def test_all_gradients_at_once_refuse_nan_naming_the_operand():
+    ops = [np.ones((2, 3)), np.full((3, 4), np.nan), np.ones((4, 2))]
+    with pytest.raises(ValueError, match=r"operands\[1\] must contain only finite"):
+        nn.contraction_gradients("ij,jk,kl->il", ops, np.ones((2, 2)))
+    with pytest.raises(ValueError, match="grad_output must contain only finite"):
+        nn.contraction_gradients("ij,jk,kl->il", [np.ones((2, 3)), np.ones((3, 4)), np.ones((4, 2))],
+                                 np.full((2, 2), np.inf))
