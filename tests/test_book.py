@@ -1,6 +1,7 @@
 """The book builds with warnings as errors, works offline, and renders in a real browser."""
 
 import re
+import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -30,6 +31,28 @@ def test_every_page_built(built_book):
     for page in all_pages():
         assert (built_book / page).exists(), page
     assert (built_book / "index.html").exists()
+
+
+def test_the_build_executed_each_chapter_once_before_reading_it(built_book):
+    """book/_ext/nb_parallel.py executed the chapters the cache lacked, several at a time, and cached them so
+    that myst-nb found every chapter in the cache and executed none itself (a cache key that did not match
+    would show here as a second, serial execution)."""
+    log = (built_book.parent / "book-build.log").read_text()
+    assert "Executed notebook in" not in log, "myst-nb executed a chapter itself, after the parallel pass"
+    for page in chapter_pages():
+        assert re.search(rf"{re.escape(page[:-5])}\.md: Using cached notebook", log), page
+
+
+def test_each_kernel_gets_its_share_of_the_cores_unless_the_environment_says(monkeypatch):
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    import nb_parallel
+
+    for name in nb_parallel.THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    assert all(nb_parallel.kernel_environment(workers=2, cores=8)[n] == "4" for n in nb_parallel.THREAD_VARIABLES)
+    assert nb_parallel.kernel_environment(workers=3, cores=2)["OMP_NUM_THREADS"] == "1"
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert nb_parallel.kernel_environment(workers=2, cores=8)["OMP_NUM_THREADS"] == "3"
 
 
 def test_no_page_references_another_host_for_resources(built_book):

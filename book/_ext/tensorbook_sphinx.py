@@ -18,7 +18,9 @@
 5. Static explorers: sets ``TENSORBOOK_STATIC_EXPLORERS=1`` for the kernels, so
    each explorer also draws every state of its grid (``tensorbook.widgets``),
    and serves ``static/tensorbook-explorer.js``, which switches between them.
-6. No thebe: sphinx-thebe, which Jupyter Book always loads, is disconnected
+6. Parallel execution: the notebooks missing from the cache are executed
+   several at a time before Sphinx reads them (``nb_parallel``).
+7. No thebe: sphinx-thebe, which Jupyter Book always loads, is disconnected
    (launch_buttons.thebe is false): its inline script, emitted twice on a
    page, redeclared a const and logged an error in every page's console.
 """
@@ -159,6 +161,12 @@ def _disconnect_thebe(app: Sphinx) -> None:
                                  if "sphinx-thebe" not in str(name)]
 
 
+def _on_env_before_read_docs(app: Sphinx, env, docnames) -> None:
+    import nb_parallel
+
+    nb_parallel.execute_missing(app, env, docnames)
+
+
 def setup(app: Sphinx):
     import nbclient_shell
 
@@ -166,7 +174,10 @@ def setup(app: Sphinx):
     _disconnect_thebe(app)
     app.add_config_value("tensorbook_watch_paths", ["tensorbook", "book/_ext"], "env")
     app.connect("config-inited", _on_config_inited)
+    # 0: as many kernels at once as there are cores, at most 4 (book/_ext/nb_parallel.py)
+    app.add_config_value("tensorbook_execution_workers", 0, "env")
     app.connect("env-get-outdated", _on_env_get_outdated)
+    app.connect("env-before-read-docs", _on_env_before_read_docs)
     app.connect("builder-inited", _on_builder_inited)
     app.connect("html-page-context", _on_html_page_context, priority=600)
     app.add_js_file("tensorbook-explorer.js", loading_method="defer")
