@@ -29,6 +29,7 @@ from .decomposition import (
     TuckerTensor,
     cp_als,
     cp_to_tensor,
+    jennrich,
     random_cp,
     random_tt,
     random_tucker,
@@ -47,7 +48,7 @@ __all__ = [
     "unfold", "fold", "mode_dot", "multi_mode_dot", "kronecker", "khatri_rao", "mttkrp",
     "outer", "inner", "norm", "tensor_ivv", "tensor_vvv", "contract", "contraction_cost",
     "CPTensor", "TuckerTensor", "TTTensor", "cp_to_tensor", "tucker_to_tensor", "tt_to_tensor",
-    "cp_als", "tucker", "tt_svd", "symmetric_power_method", "random_cp", "random_tucker", "random_tt",
+    "cp_als", "tucker", "tt_svd", "symmetric_power_method", "jennrich", "random_cp", "random_tucker", "random_tt",
     "tensor_sketch", "check", "exercise", "Exercise", "Feedback", "__version__",
 ]
 

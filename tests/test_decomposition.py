@@ -929,3 +929,86 @@ def test_tucker_rank_none_is_the_full_rank_and_exact():
     assert t.rank == (3, 4, 5)
     np.testing.assert_allclose(t.to_tensor(), x, atol=1e-12)
     assert tb.tucker(np.ones((2, 9)), None).rank == (2, 2)
+
+
+# --- Jennrich's algorithm (issue 15) -------------------------------------------------------
+
+
+def _planted_3way(shape, rank, seed):
+    """A non-orthogonal CP tensor: standard normal factors, weights in [1, 3)."""
+    rng = np.random.default_rng(seed)
+    return tb.CPTensor(rng.uniform(1, 3, rank), [rng.standard_normal((n, rank)) for n in shape])
+
+
+@pytest.mark.parametrize("shape, rank", [((5, 6, 4), 3), ((20, 30, 10), 8), ((10, 10, 2), 5), ((7, 7, 7), 7)])
+def test_jennrich_recovers_a_planted_non_orthogonal_decomposition_exactly(shape, rank):
+    """Exact tensor: the planted factors (matched by the Hungarian method, up to order and scale) and the tensor,
+    to round-off; also with K = 2 < rank, where Kruskal's condition still holds and ALS from an SVD start fails."""
+    truth = _planted_3way(shape, rank, seed=sum(shape))
+    x = einsum_cp(truth.weights, truth.factors)
+    cp = tb.jennrich(x, rank, random_state=0)
+    assert isinstance(cp, tb.CPTensor) and cp.rank == rank and cp.shape == shape
+    assert rel_err(x, einsum_cp(cp.weights, cp.factors)) < 1e-10
+    _, _, cong = congruence_matching(truth.factors, cp.factors)
+    assert cong.min() > 1 - 1e-10
+    for f in cp.factors:
+        np.testing.assert_allclose(np.linalg.norm(f, axis=0), 1, atol=1e-12)
+    assert np.all(np.diff(np.abs(cp.weights)) <= 0)
+    if shape == (10, 10, 2):  # the oracle's own answer where Jennrich is exact: ALS from its SVD start is not
+        als = tb.cp_als(x, rank, random_state=0)
+        assert rel_err(x, als.to_tensor()) > 1e-3
+
+
+@pytest.mark.parametrize("level", [1e-3, 1e-2])
+def test_jennrich_error_follows_the_noise_and_a_few_als_sweeps_reach_als(level):
+    """Noise: Jennrich's fit is within a small multiple of the noise of the true tensor, its factors close to the
+    planted ones; 20 ALS sweeps started from it reach the error of 100 sweeps of ALS from scratch."""
+    truth = _planted_3way((20, 30, 10), 8, seed=5)
+    x = truth.to_tensor()
+    noisy = add_noise(x, level, seed=6)
+    cp = tb.jennrich(noisy, 8, random_state=0)
+    assert rel_err(x, cp.to_tensor()) < 10 * level
+    _, _, cong = congruence_matching(truth.factors, cp.factors)
+    assert cong.min() > 1 - 50 * level
+    polished = tb.cp_als(noisy, 8, init=cp, n_iter_max=20)
+    scratch = tb.cp_als(noisy, 8, random_state=0)
+    assert polished.errors[-1] <= scratch.errors[-1] + 1e-6
+    assert rel_err(x, polished.to_tensor()) < 1.5 * level
+
+
+def test_jennrich_is_the_same_in_float32_and_does_not_depend_on_the_scale():
+    truth = _planted_3way((6, 5, 4), 3, seed=2)
+    x = truth.to_tensor()
+    cp64 = tb.jennrich(x, 3, random_state=0)
+    cp32 = tb.jennrich(x.astype(np.float32), 3, random_state=0)
+    assert cp32.weights.dtype == np.float32 and all(f.dtype == np.float32 for f in cp32.factors)
+    assert rel_err(x, cp32.to_tensor().astype(float)) < 1e-5
+    scaled = tb.jennrich(1e-200 * x, 3, random_state=0)
+    np.testing.assert_allclose(scaled.weights, 1e-200 * cp64.weights, rtol=1e-8)
+
+
+@pytest.mark.parametrize("tensor, rank, match", [
+    (np.ones((3, 3)), 1, "at least 3"),
+    (np.ones((2, 2, 2, 2)), 1, "3 modes"),
+    (np.zeros((3, 3, 3)), 1, "all zeros"),
+    (np.full((3, 3, 3), np.nan), 1, "NaN"),
+    ("planted", 6, r"min\(I, J\) = 5"),
+    ("planted", 4, "numerical rank 3 of the tensor's mode-0 unfolding"),
+    ("K=1", 3, "real and distinct"),
+    ("parallel C", 3, "real and distinct"),
+    ("planted", 0, "rank"),
+])
+def test_jennrich_refuses_what_it_cannot_decompose_and_says_why(tensor, rank, match):
+    truth = _planted_3way((5, 6, 4), 3, seed=3)
+    if not isinstance(tensor, str):
+        pass
+    elif tensor == "planted":
+        tensor = truth.to_tensor()
+    elif tensor == "K=1":
+        tensor = _planted_3way((5, 6, 1), 3, seed=3).to_tensor()
+    elif tensor == "parallel C":
+        c = truth.factors[2].copy()
+        c[:, 1] = -2 * c[:, 0]
+        tensor = tb.cp_to_tensor((truth.weights, [truth.factors[0], truth.factors[1], c]))
+    with pytest.raises(ValueError, match=match):
+        tb.jennrich(tensor, rank)
