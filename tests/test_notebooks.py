@@ -2,7 +2,7 @@
 
 The chapters run once per test session, in the book build (``built_book``,
 which executes them with nbclient as ``make book`` does, a wrong solution
-being an error there); these tests read what it executed. The race that used
+being an error there); these tests read what it executed and cached. The race that used
 to stall those executions is forced below, with a client of its own.
 """
 
@@ -30,18 +30,31 @@ def notebook_client(nb, timeout, **kwargs):
     return client
 
 
+def executed_notebook(cache_path, path):
+    """The executed notebook that the build cached for the current source of ``path``, read from jupyter-cache
+    as myst-nb reads it (the build's own ``jupyter_execute/`` copy holds no outputs when the page came from the
+    cache, and book/_ext/nb_parallel.py fills the cache before Sphinx reads the pages)."""
+    from jupyter_cache import get_cache
+
+    cache = get_cache(str(cache_path))
+    try:
+        record = cache.get_cached_project_nb(str(path.resolve()))
+    except KeyError:
+        record = None
+    assert record is not None, f"the build cached no execution of the current {path.name}"
+    return cache.get_cache_bundle(record.pk).nb
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_and_solutions_are_correct(path, built_book):
     """The chapter as the book build executed it (with nbclient, exercises strict, errors fatal): every code cell
     of the current source ran, and each exercise ran once unanswered and once with its solution, which was right.
     The build executes every chapter once for the whole suite, with the stall-free Output-widget stand-in."""
-    executed_path = built_book.parent / "jupyter_execute" / "notebooks" / f"{path.stem}.ipynb"
-    assert executed_path.exists(), f"the build did not execute {path.name}"
-    executed = nbformat.read(executed_path, as_version=4)
+    executed = executed_notebook(built_book.parent / ".jupyter_cache", path)
     source = [c.source for c in jupytext.read(path).cells if c.cell_type == "code"]
     code = [c for c in executed.cells if c.cell_type == "code"]
-    assert [c.source for c in code] == source, f"{executed_path.name} is not the execution of the current {path.name}"
+    assert [c.source for c in code] == source, f"the cached execution is not that of the current {path.name}"
     assert all(c.execution_count is not None for c in code), "every code cell ran, top to bottom"
     assert [c.execution_count for c in code] == sorted(c.execution_count for c in code)
 
