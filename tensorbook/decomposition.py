@@ -738,7 +738,7 @@ def _symmetric_operator(tensor, dim):
 
 
 def symmetric_power_method(tensor, rank, *, n_restarts=10, n_iter=100, tol=1e-10, dim=None, random_state=None):
-    r"""Robust tensor power method: a symmetric orthogonal decomposition :math:`T \approx \sum_i \lambda_i v_i^{\otimes 3}`.
+    r"""Robust tensor power method: a symmetric orthogonal decomposition :math:`T \approx \sum_i \lambda_i v_i^{\circ 3}`.
 
     Algorithm 1 of Anandkumar, Ge, Hsu, Kakade & Telgarsky (JMLR 2014). For
     each component: draw ``n_restarts`` starting vectors uniformly on the
@@ -746,7 +746,7 @@ def symmetric_power_method(tensor, rank, *, n_restarts=10, n_iter=100, tol=1e-10
     T(I, \theta, \theta) / \|T(I, \theta, \theta)\|` from each; keep the one
     with the largest :math:`T(\theta, \theta, \theta)`; run up to ``n_iter``
     more updates from it; set :math:`\lambda = T(\theta, \theta, \theta)`;
-    deflate, :math:`T \leftarrow T - \lambda \theta^{\otimes 3}`. Updates
+    deflate, :math:`T \leftarrow T - \lambda \theta^{\circ 3}`. Updates
     stop early once no vector moves by more than ``tol``. Deflation is
     applied implicitly, so ``tensor`` may be an operator.
 

@@ -2,11 +2,11 @@
 
 For data points :math:`x_1, \\dots, x_n \\in \\mathbb{R}^d` (the rows of ``X``):
 
-- the raw moments :math:`M_p = \\frac1n \\sum_j x_j^{\\otimes p}` (:func:`moment`);
-- the third cumulant :math:`\\kappa_3 = \\frac1n \\sum_j (x_j - \\bar x)^{\\otimes 3}`,
+- the raw moments :math:`M_p = \\frac1n \\sum_j x_j^{\\circ p}` (:func:`moment`);
+- the third cumulant :math:`\\kappa_3 = \\frac1n \\sum_j (x_j - \\bar x)^{\\circ 3}`,
   zero for a Gaussian, not for a mixture (:func:`third_cumulant`);
 - without forming any :math:`d \\times d \\times d` tensor, the multilinear maps
-  :math:`M_3(W, W, W) = \\frac1n \\sum_j (W^\\top x_j)^{\\otimes 3}` (a
+  :math:`M_3(W, W, W) = \\frac1n \\sum_j (W^\\top x_j)^{\\circ 3}` (a
   :math:`k \\times k \\times k` tensor, :func:`moment3_whitened`) and
   :math:`M_3(I, v, v) = \\frac1n \\sum_j x_j (x_j^\\top v)^2` (a vector,
   :func:`moment3_ivv`), in :math:`O(n k)` extra memory.
@@ -52,7 +52,7 @@ def _check_dense(d, order):
 
 
 def moment(X, order):
-    r"""The empirical raw moment :math:`\frac1n \sum_j x_j^{\otimes p}` of the rows of ``X``, as a dense tensor.
+    r"""The empirical raw moment :math:`\frac1n \sum_j x_j^{\circ p}` of the rows of ``X``, as a dense tensor.
 
     Parameters
     ----------
@@ -113,7 +113,7 @@ def third_cumulant(X):
 
 
 def moment3_whitened(X, W, *, batch_size=None):
-    r"""The :math:`k \times k \times k` tensor :math:`M_3(W, W, W) = \frac1n \sum_j (W^\top x_j)^{\otimes 3}`, never forming :math:`M_3`.
+    r"""The :math:`k \times k \times k` tensor :math:`M_3(W, W, W) = \frac1n \sum_j (W^\top x_j)^{\circ 3}`, never forming :math:`M_3`.
 
     Projects the data first, :math:`Y = X W` (n x k), then sums the cubes of
     its rows as a matrix product over batches of rows: memory
