@@ -11,8 +11,11 @@ builds; it imports nothing from the checker.
 import numpy as np
 
 
-def _entry(number, title, reference, hint="", rtol=1e-7, atol=1e-12):
-    return dict(number=number, title=title, reference=reference, hint=hint, rtol=rtol, atol=atol)
+def _entry(number, title, reference, hint="", rtol=1e-7, atol=1e-12, cases=None, forbidden=()):
+    """One exercise. With ``cases`` (fresh argument tuples), the answer is the reader's function, compared with
+    ``reference(*case)`` on each case, ``forbidden`` functions unavailable to it."""
+    return dict(number=number, title=title, reference=reference, hint=hint, rtol=rtol, atol=atol,
+                cases=cases, forbidden=tuple(forbidden))
 
 
 def _mean_spectrum():
@@ -130,19 +133,6 @@ def _power_fixed_point():
     return V[:, int(np.argmax(lam * np.abs(V.T @ theta0)))]
 
 
-def chapter4_data():
-    """The seeded data of chapter 4's exercise 4.3 (the chapter builds the same ones).
-
-    Returns the sparse (1000, 2000) count matrix ``X`` and the vector ``v``.
-    """
-    import scipy.sparse
-
-    X = scipy.sparse.random(1_000, 2_000, density=0.01, format="csr", rng=8)
-    X.data = np.ceil(3 * X.data)
-    v = np.random.default_rng(9).standard_normal(2_000)
-    return X, v
-
-
 def _symmetric_distinct_entries():
     # one distinct entry per multiset {a, b, c}: enumerate them
     import itertools
@@ -163,15 +153,32 @@ def _mixture_third_cumulant():
     return integrate.quad(lambda x: (x - m) ** 3 * density(x), -np.inf, np.inf, epsabs=1e-13, epsrel=1e-12)[0]
 
 
-def _moment3_ivv_by_document():
+def _moment3_ivv_by_document(X, v):
     # M3(I, v, v) = (1/n) sum_j x_j (x_j . v)^2, accumulated one sparse row (document) at a time
-    X, v = chapter4_data()
+    X = X.tocsr()
     total = np.zeros(X.shape[1])
     for j in range(X.shape[0]):
         lo, hi = X.indptr[j], X.indptr[j + 1]
         cols, vals = X.indices[lo:hi], X.data[lo:hi]
         total[cols] += vals * float(vals @ v[cols]) ** 2
     return total / X.shape[0]
+
+
+def _moment3_ivv_cases():
+    """Fresh sparse count matrices, wider than the chapter's (a dense M3 of the widest would take 1.7 PB)."""
+    import scipy.sparse
+
+    rng = np.random.default_rng(2024)
+    cases = []
+    for n, d, density in [(300, 5_000, 0.004), (50, 60_000, 0.001), (1, 7, 0.5)]:
+        X = scipy.sparse.random(n, d, density=density, format="csr", rng=rng)
+        X.data = np.ceil(4 * X.data)
+        cases.append((X, rng.standard_normal(d)))
+    return cases
+
+
+MOMENT_FUNCTIONS = ("tensorbook.moments.moment", "tensorbook.moments.moment3_ivv", "tensorbook.moments.moment3_whitened",
+                    "tensorbook.moments.third_cumulant")
 
 
 def _dense_m3_memory():
@@ -540,7 +547,7 @@ EXERCISES = {
             "4.3", "M3(I, v, v) from sparse data, implicitly", _moment3_ivv_by_document,
             hint="M3(I, v, v) is the average of x_j (x_j . v)^2 over the rows x_j of X: one product with X and "
                  "one with X.T do it for all rows at once. The result has one entry per word.",
-            rtol=1e-10,
+            rtol=1e-10, cases=_moment3_ivv_cases, forbidden=MOMENT_FUNCTIONS,
         ),
         _entry(
             "4.4", "the memory of a dense third moment", _dense_m3_memory,

@@ -10,6 +10,12 @@ Two layers:
   reference code (written independently of the book's solutions) and calls
   :func:`check`.
 
+* :func:`check_function` runs a reader's *function* on fresh inputs that the
+  chapter never used and compares it with a reference implementation, with
+  the functions an exercise rules out ("without einsum") made unavailable to
+  the reader's code; an exercise whose bank entry has ``cases`` checks this
+  way.
+
 An unanswered exercise (``answer = ...``) gives a gentle "not answered yet" and
 never raises, so a reader's half-done notebook still runs top to bottom. When
 the environment variable ``TENSORBOOK_STRICT_EXERCISES`` is ``1`` (the book
@@ -19,15 +25,18 @@ so a broken solution fails the build instead of printing a red box.
 
 from __future__ import annotations
 
+import contextlib
 import html
+import importlib
 import numbers
 import os
+import sys
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["check", "exercise", "Exercise", "Feedback", "ExerciseError"]
+__all__ = ["check", "check_function", "exercise", "Exercise", "Feedback", "ExerciseError"]
 
 STRICT_ENV = "TENSORBOOK_STRICT_EXERCISES"
 
@@ -182,8 +191,16 @@ def check(answer, expected, *, rtol=1e-7, atol=1e-12, hint=None, name="answer") 
     False
     """
     if answer is Ellipsis or answer is None:
-        return Feedback(False, False, f"{name}: not answered yet. Replace `...` with your code and run the cell again.")
-    correct, why = _compare(answer, expected, rtol, atol)
+        return _unanswered(name)
+    return _verdict(*_compare(answer, expected, rtol, atol), name=name, hint=hint)
+
+
+def _unanswered(name) -> Feedback:
+    return Feedback(False, False, f"{name}: not answered yet. Replace `...` with your code and run the cell again.")
+
+
+def _verdict(correct, why, *, name, hint) -> Feedback:
+    """The Feedback for a checked answer; a wrong one raises under strict checking."""
     if correct:
         return Feedback(True, True, f"{name}: {why}")
     message = f"{name}: {why}" + (f" Hint: {hint}" if hint else "")
@@ -192,21 +209,144 @@ def check(answer, expected, *, rtol=1e-7, atol=1e-12, hint=None, name="answer") 
     return Feedback(False, True, message)
 
 
+class _ForbiddenCall(Exception):
+    """Raised when the reader's own code calls a function the exercise rules out."""
+
+
+@contextlib.contextmanager
+def _without(forbidden, user_globals, closure=()):
+    """Make each dotted name in ``forbidden`` raise when called from code whose globals are ``user_globals`` (the
+    reader's notebook); calls from anywhere else (the package's own internals) go through unchanged. Names in
+    ``user_globals`` bound to the same functions (``from numpy import einsum``), and the same functions under other
+    names in the package's modules (``numpy._core.einsum``), are guarded too."""
+    restore = []
+    try:
+        for dotted in forbidden:
+            module_name, attr = dotted.rsplit(".", 1)
+            original = vars(importlib.import_module(module_name))[attr]
+            top = module_name.split(".")[0]
+            # every module of the package that binds the function (numpy.einsum is also numpy._core.einsum)
+            spaces = [vars(m) for name, m in list(sys.modules.items())
+                      if m is not None and (name == top or name.startswith(top + "."))]
+
+            def guard(*args, _original=original, _dotted=dotted, **kwargs):
+                if sys._getframe(1).f_globals is user_globals:
+                    raise _ForbiddenCall(_dotted)
+                return _original(*args, **kwargs)
+
+            for space in spaces + [user_globals]:
+                for key, value in list(space.items()):
+                    if value is original:
+                        restore.append((space, key, value))
+                        space[key] = guard
+            for cell in closure or ():  # names the reader's function closes over
+                try:
+                    if cell.cell_contents is original:
+                        restore.append((cell, None, original))
+                        cell.cell_contents = guard
+                except ValueError:  # an empty cell
+                    pass
+        yield
+    finally:
+        for space, key, value in reversed(restore):
+            if key is None:
+                space.cell_contents = value
+            else:
+                space[key] = value
+
+
+def _describe_inputs(args) -> str:
+    parts = []
+    for value in args:
+        if isinstance(value, np.ndarray):
+            parts.append(f"an array of shape {value.shape}")
+        elif hasattr(value, "nnz") and hasattr(value, "shape"):
+            parts.append(f"a sparse {value.shape[0]} x {value.shape[1]} matrix")
+        else:
+            parts.append(_describe(value)[:60])
+    return ", ".join(parts)
+
+
+def check_function(function, reference, cases, *, forbidden=(), rtol=1e-7, atol=1e-12, hint=None,
+                   name="function") -> Feedback:
+    """Run a reader's function on fresh inputs and compare each result with a reference implementation.
+
+    Parameters
+    ----------
+    function : callable
+        The reader's function. ``...`` or ``None`` means "not answered yet".
+    reference : callable
+        Called with the same arguments; returns the expected value (compared
+        as in :func:`check`).
+    cases : iterable of tuples
+        The argument tuples to try: inputs the reader has not seen.
+    forbidden : sequence of str
+        Dotted names (``"numpy.einsum"``, ``"tensorbook.mode_dot"``) that the
+        reader's own code may not call while it runs: such a call makes the
+        answer wrong, with a message naming the function. Calls made by other
+        code (the package's internals) are not affected.
+    rtol, atol, hint, name
+        As in :func:`check`.
+
+    Returns
+    -------
+    Feedback
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tensorbook.exercises import check_function
+    >>> cases = [(np.arange(6.0).reshape(2, 3),), (np.ones((4, 2)),)]
+    >>> check_function(lambda A: A.sum(axis=0), lambda A: np.einsum("ij->j", A), cases).correct
+    True
+    >>> check_function(lambda A: np.sum(A, axis=0), lambda A: A.sum(axis=0), cases, forbidden=["numpy.sum"])
+    [not quite] function: Your function called numpy.sum, which this exercise asks you to do without.
+    """
+    if function is Ellipsis or function is None:
+        return _unanswered(name)
+    if not callable(function):
+        return _verdict(False, f"Expected a function (def ...), got {_describe(function)}.", name=name, hint=hint)
+    user_globals = getattr(function, "__globals__", None)
+    cases = list(cases)
+    for i, args in enumerate(cases):
+        expected = reference(*args)
+        try:
+            with _without(forbidden if user_globals is not None else (), user_globals,
+                          getattr(function, "__closure__", None)):
+                answer = function(*args)
+        except _ForbiddenCall as call:
+            return _verdict(False, f"Your function called {call}, which this exercise asks you to do without.",
+                            name=name, hint=hint)
+        except Exception as error:  # the reader's bug, reported as a wrong answer
+            return _verdict(False, f"On a fresh input ({_describe_inputs(args)}) your function raised "
+                                   f"{type(error).__name__}: {error}", name=name, hint=hint)
+        correct, why = _compare(answer, expected, rtol, atol)
+        if not correct:
+            return _verdict(False, f"On a fresh input ({_describe_inputs(args)}): {why}", name=name, hint=hint)
+    return _verdict(True, f"Correct on {len(cases)} fresh inputs that the chapter did not use.", name=name, hint=hint)
+
+
 @dataclass(frozen=True)
 class Exercise:
     """One exercise of the book: its number, a reference solution and a hint.
 
     The reference is a callable returning the expected value; it is computed
     when an answer is checked, from the package's data, by code written
-    independently of the solution shown in the book.
+    independently of the solution shown in the book. A *function exercise*
+    also has ``cases``, a callable returning fresh argument tuples: the
+    answer is then the reader's function, run on each case (with the
+    ``forbidden`` functions unavailable to it) and compared with
+    ``reference(*case)`` (see :func:`check_function`).
     """
 
     number: str
     title: str
-    reference: Callable[[], Any]
+    reference: Callable[..., Any]
     hint: str = ""
     rtol: float = 1e-7
     atol: float = 1e-12
+    cases: Callable[[], list] | None = None
+    forbidden: tuple = ()
 
     def check(self, answer) -> Feedback:
         """Check ``answer`` against the reference; see :func:`check`.
@@ -216,6 +356,9 @@ class Exercise:
         """
         if answer is Ellipsis or answer is None:
             return check(answer, None, name=f"Exercise {self.number}")
+        if self.cases is not None:
+            return check_function(answer, self.reference, self.cases(), forbidden=self.forbidden, rtol=self.rtol,
+                                  atol=self.atol, hint=self.hint or None, name=f"Exercise {self.number}")
         return check(
             answer, self.reference(), rtol=self.rtol, atol=self.atol,
             hint=self.hint or None, name=f"Exercise {self.number}",

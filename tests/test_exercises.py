@@ -158,3 +158,87 @@ def test_tensor_layer_exercises_against_the_package_layers():
     W = tl.cp_to_tensor((np.ones(3), [d["U"], d["V"], d["P"].T]))
     assert tb.exercise("6.4").check(W)
     assert not tb.exercise("6.4").check(W.transpose(1, 0, 2).reshape(W.shape))
+
+
+# --- function exercises: the reader's code on fresh inputs, forbidden functions unavailable ------------------
+
+def _sum_rows_cases():
+    rng = np.random.default_rng(0)
+    return [(rng.standard_normal((3, 4)),), (rng.standard_normal((1, 7)),)]
+
+
+def _reference_sum(A):
+    return np.add.reduce(A, axis=0)
+
+
+def test_a_function_is_run_on_every_fresh_case_and_compared_with_the_reference():
+    from tensorbook.exercises import check_function
+
+    seen = []
+
+    def mine(A):
+        seen.append(A.shape)
+        return A.sum(axis=0)
+
+    assert check_function(mine, _reference_sum, _sum_rows_cases()).correct
+    assert seen == [(3, 4), (1, 7)]
+    off_by_one = check_function(lambda A: A[1:].sum(axis=0), _reference_sum, _sum_rows_cases())
+    assert not off_by_one and "On a fresh input (an array of shape (3, 4))" in off_by_one.message
+    raising = check_function(lambda A: A.no_such_method(), _reference_sum, _sum_rows_cases())
+    assert not raising and "raised AttributeError" in raising.message
+    assert "Expected a function" in check_function(np.ones(4), _reference_sum, _sum_rows_cases()).message
+    assert not check_function(..., _reference_sum, _sum_rows_cases()).answered
+
+
+def test_a_forbidden_function_is_unavailable_to_the_readers_code_only_and_restored_after():
+    from numpy import einsum as my_einsum  # an alias in the reader's namespace is caught too
+    from tensorbook.exercises import check_function
+
+    original = np.einsum
+    by_name = check_function(lambda A: np.einsum("ij->j", A), _reference_sum, _sum_rows_cases(),
+                             forbidden=["numpy.einsum"])
+    by_alias = check_function(lambda A: my_einsum("ij->j", A), _reference_sum, _sum_rows_cases(),
+                              forbidden=["numpy.einsum"])
+    for verdict in (by_name, by_alias):
+        assert not verdict and "called numpy.einsum" in verdict.message
+    # the package's own use of einsum (tb.multi_mode_dot checks itself against it nowhere, but tb.contract
+    # parses einsum subscripts without calling it): a package function is not blocked
+    via_package = check_function(lambda A: tb.contract("ij->j", A), _reference_sum, _sum_rows_cases(),
+                                 forbidden=["numpy.einsum", "numpy.sum"])
+    assert via_package.correct
+    assert np.einsum is original and my_einsum is original
+
+
+def test_a_package_function_that_is_forbidden_may_still_run_inside_the_package():
+    """Forbidding tb.mode_dot blocks the reader's call, not multi_mode_dot's internal use of the same kernel."""
+    from tensorbook.exercises import check_function
+
+    U = np.random.default_rng(1).standard_normal((2, 4))
+    cases = [(np.random.default_rng(2).standard_normal((3, 4, 5)),)]
+
+    def reference(X):
+        return np.einsum("ja,iak->ijk", U, X)
+
+    blocked = check_function(lambda X: tb.mode_dot(X, U, 1), reference, cases, forbidden=["tensorbook.mode_dot"])
+    assert not blocked and "called tensorbook.mode_dot" in blocked.message
+    allowed = check_function(lambda X: tb.multi_mode_dot(X, [U], modes=[1]), reference, cases,
+                             forbidden=["tensorbook.mode_dot"])
+    assert allowed.correct, allowed.message
+
+
+def test_a_wrong_function_raises_in_strict_mode(monkeypatch):
+    from tensorbook.exercises import check_function
+
+    monkeypatch.setenv(STRICT_ENV, "1")
+    with pytest.raises(ExerciseError, match="called numpy.einsum"):
+        check_function(lambda A: np.einsum("ij->j", A), _reference_sum, _sum_rows_cases(), forbidden=["numpy.einsum"])
+    assert check_function(lambda A: A.sum(axis=0), _reference_sum, _sum_rows_cases()).correct
+
+
+def test_exercise_4_3_takes_a_function_and_refuses_the_package_moments():
+    from tensorbook.moments import moment3_ivv
+
+    good = tb.exercise("4.3").check(lambda X, v: X.T @ (X @ v) ** 2 / X.shape[0])
+    assert good.correct, good.message
+    cheat = tb.exercise("4.3").check(lambda X, v: moment3_ivv(X, v))
+    assert not cheat and "moment3_ivv" in cheat.message
