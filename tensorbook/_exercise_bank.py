@@ -11,11 +11,11 @@ builds; it imports nothing from the checker.
 import numpy as np
 
 
-def _entry(number, title, reference, hint="", rtol=1e-7, atol=1e-12, cases=None, forbidden=()):
+def _entry(number, title, reference, hint="", rtol=1e-7, atol=1e-12, cases=None, forbidden=(), required=()):
     """One exercise. With ``cases`` (fresh argument tuples), the answer is the reader's function, compared with
-    ``reference(*case)`` on each case, ``forbidden`` functions unavailable to it."""
+    ``reference(*case)`` on each case, ``forbidden`` functions unavailable to it, ``required`` ones called."""
     return dict(number=number, title=title, reference=reference, hint=hint, rtol=rtol, atol=atol,
-                cases=cases, forbidden=tuple(forbidden))
+                cases=cases, forbidden=tuple(forbidden), required=tuple(required))
 
 
 def _mean_spectrum():
@@ -28,12 +28,20 @@ def _mean_spectrum():
     return total / (cube.shape[0] * cube.shape[1])
 
 
-def _grayscale():
+def _grayscale(image, weights):
+    image = image.astype(float)
+    return sum(w * image[:, :, c] for c, w in enumerate(weights))
+
+
+def _grayscale_cases():
+    """The photo, then images the chapter never showed: random sizes, an 8-bit and a 16-bit one, other weights."""
     from .datasets import load_photo
 
-    photo = load_photo().astype(float)
-    weights = (0.299, 0.587, 0.114)
-    return sum(w * photo[:, :, c] for c, w in enumerate(weights))
+    rng = np.random.default_rng(12)
+    standard = np.array([0.299, 0.587, 0.114])
+    return [(load_photo(), standard),
+            (rng.integers(0, 256, size=(7, 11, 3)).astype(np.uint8), standard),
+            (rng.integers(0, 65536, size=(1, 5, 3)).astype(np.uint16), np.array([0.2126, 0.7152, 0.0722]))]
 
 
 def _vqa_outer():
@@ -473,6 +481,7 @@ EXERCISES = {
             hint="Only the colour index c is summed, so it appears in the inputs of the "
                  "einsum subscripts but not in the output; convert the photo to floats first.",
             rtol=1e-9,
+            cases=_grayscale_cases, required=("numpy.einsum",),
         ),
         _entry(
             "1.3", "the vectorised outer product of image and question features", _vqa_outer,

@@ -213,40 +213,67 @@ class _ForbiddenCall(Exception):
     """Raised when the reader's own code calls a function the exercise rules out."""
 
 
-@contextlib.contextmanager
-def _without(forbidden, user_globals, closure=()):
-    """Make each dotted name in ``forbidden`` raise when called from code whose globals are ``user_globals`` (the
-    reader's notebook); calls from anywhere else (the package's own internals) go through unchanged. Names in
-    ``user_globals`` bound to the same functions (``from numpy import einsum``), and the same functions under other
-    names in the package's modules (``numpy._core.einsum``), are guarded too."""
-    restore = []
-    try:
-        for dotted in forbidden:
-            module_name, attr = dotted.rsplit(".", 1)
-            original = vars(importlib.import_module(module_name))[attr]
-            top = module_name.split(".")[0]
-            # every module of the package that binds the function (numpy.einsum is also numpy._core.einsum)
-            spaces = [vars(m) for name, m in list(sys.modules.items())
-                      if m is not None and (name == top or name.startswith(top + "."))]
+def _functions(dotted):
+    """``(dotted name, function)`` for a dotted function name, or for every callable a module defines."""
+    import types
 
+    try:
+        target = importlib.import_module(dotted)
+    except ImportError:
+        module_name, attr = dotted.rsplit(".", 1)
+        return [(dotted, vars(importlib.import_module(module_name))[attr])]
+    if not isinstance(target, types.ModuleType):
+        raise TypeError(f"{dotted!r} is not a module")
+    return [(f"{dotted}.{name}", value) for name, value in vars(target).items()
+            if callable(value) and getattr(value, "__module__", None) == dotted and not name.startswith("__")]
+
+
+@contextlib.contextmanager
+def _watching(forbidden, required, user_globals, closure=()):
+    """While active, each function named in ``forbidden`` raises when called from code whose globals are
+    ``user_globals`` (the reader's notebook), and each call of a function named in ``required`` from that code is
+    counted in the dict this yields. Calls from anywhere else (the package's own internals) go through unchanged.
+    The functions are replaced wherever the package binds them (``numpy.einsum`` is also ``numpy._core.einsum``),
+    in ``user_globals`` (``from numpy import einsum``) and in the cells of ``closure``. A dotted name may be a
+    module: every function it defines."""
+    calls = {}
+    restore = []
+
+    def replace_everywhere(dotted, original, replacement):
+        top = dotted.split(".")[0]
+        spaces = [vars(m) for name, m in list(sys.modules.items())
+                  if m is not None and (name == top or name.startswith(top + "."))]
+        for space in spaces + [user_globals]:
+            for key, value in list(space.items()):
+                if value is original:
+                    restore.append((space, key, value))
+                    space[key] = replacement
+        for cell in closure or ():
+            try:
+                if cell.cell_contents is original:
+                    restore.append((cell, None, original))
+                    cell.cell_contents = replacement
+            except ValueError:  # an empty cell
+                pass
+
+    try:
+        for dotted, original in (f for name in forbidden for f in _functions(name)):
             def guard(*args, _original=original, _dotted=dotted, **kwargs):
                 if sys._getframe(1).f_globals is user_globals:
                     raise _ForbiddenCall(_dotted)
                 return _original(*args, **kwargs)
 
-            for space in spaces + [user_globals]:
-                for key, value in list(space.items()):
-                    if value is original:
-                        restore.append((space, key, value))
-                        space[key] = guard
-            for cell in closure or ():  # names the reader's function closes over
-                try:
-                    if cell.cell_contents is original:
-                        restore.append((cell, None, original))
-                        cell.cell_contents = guard
-                except ValueError:  # an empty cell
-                    pass
-        yield
+            replace_everywhere(dotted, original, guard)
+        for dotted, original in (f for name in required for f in _functions(name)):
+            calls[dotted] = 0
+
+            def counter(*args, _original=original, _dotted=dotted, **kwargs):
+                if sys._getframe(1).f_globals is user_globals:
+                    calls[_dotted] += 1
+                return _original(*args, **kwargs)
+
+            replace_everywhere(dotted, original, counter)
+        yield calls
     finally:
         for space, key, value in reversed(restore):
             if key is None:
@@ -267,7 +294,7 @@ def _describe_inputs(args) -> str:
     return ", ".join(parts)
 
 
-def check_function(function, reference, cases, *, forbidden=(), rtol=1e-7, atol=1e-12, hint=None,
+def check_function(function, reference, cases, *, forbidden=(), required=(), rtol=1e-7, atol=1e-12, hint=None,
                    name="function") -> Feedback:
     """Run a reader's function on fresh inputs and compare each result with a reference implementation.
 
@@ -284,7 +311,11 @@ def check_function(function, reference, cases, *, forbidden=(), rtol=1e-7, atol=
         Dotted names (``"numpy.einsum"``, ``"tensorbook.mode_dot"``) that the
         reader's own code may not call while it runs: such a call makes the
         answer wrong, with a message naming the function. Calls made by other
-        code (the package's internals) are not affected.
+        code (the package's internals) are not affected. A module's name
+        (``"tensorbook.nn"``) forbids every function it defines.
+    required : sequence of str
+        Dotted names the reader's code must call (``"numpy.einsum"`` for "with
+        einsum"), at least once per case.
     rtol, atol, hint, name
         As in :func:`check`.
 
@@ -310,9 +341,10 @@ def check_function(function, reference, cases, *, forbidden=(), rtol=1e-7, atol=
     cases = list(cases)
     for i, args in enumerate(cases):
         expected = reference(*args)
+        if user_globals is None:  # a builtin or a C function: nothing of the reader's to watch
+            forbidden = required = ()
         try:
-            with _without(forbidden if user_globals is not None else (), user_globals,
-                          getattr(function, "__closure__", None)):
+            with _watching(forbidden, required, user_globals, getattr(function, "__closure__", None)) as calls:
                 answer = function(*args)
         except _ForbiddenCall as call:
             return _verdict(False, f"Your function called {call}, which this exercise asks you to do without.",
@@ -320,6 +352,10 @@ def check_function(function, reference, cases, *, forbidden=(), rtol=1e-7, atol=
         except Exception as error:  # the reader's bug, reported as a wrong answer
             return _verdict(False, f"On a fresh input ({_describe_inputs(args)}) your function raised "
                                    f"{type(error).__name__}: {error}", name=name, hint=hint)
+        missing = [dotted for dotted, count in calls.items() if count == 0]
+        if missing:
+            return _verdict(False, f"Your function did not call {' or '.join(missing)}, which this exercise asks "
+                                   f"you to use.", name=name, hint=hint)
         correct, why = _compare(answer, expected, rtol, atol)
         if not correct:
             return _verdict(False, f"On a fresh input ({_describe_inputs(args)}): {why}", name=name, hint=hint)
@@ -347,6 +383,7 @@ class Exercise:
     atol: float = 1e-12
     cases: Callable[[], list] | None = None
     forbidden: tuple = ()
+    required: tuple = ()
 
     def check(self, answer) -> Feedback:
         """Check ``answer`` against the reference; see :func:`check`.
@@ -357,8 +394,9 @@ class Exercise:
         if answer is Ellipsis or answer is None:
             return check(answer, None, name=f"Exercise {self.number}")
         if self.cases is not None:
-            return check_function(answer, self.reference, self.cases(), forbidden=self.forbidden, rtol=self.rtol,
-                                  atol=self.atol, hint=self.hint or None, name=f"Exercise {self.number}")
+            return check_function(answer, self.reference, self.cases(), forbidden=self.forbidden,
+                                  required=self.required, rtol=self.rtol, atol=self.atol, hint=self.hint or None,
+                                  name=f"Exercise {self.number}")
         return check(
             answer, self.reference(), rtol=self.rtol, atol=self.atol,
             hint=self.hint or None, name=f"Exercise {self.number}",

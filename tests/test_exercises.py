@@ -65,12 +65,13 @@ def test_unknown_exercise_is_named():
 def test_bank_references_agree_with_independent_computations():
     from tensorly.datasets import load_indian_pines
 
-    from tensorbook.datasets import load_photo, vqa_example
+    from tensorbook.datasets import vqa_example
 
     cube = np.asarray(load_indian_pines().tensor, dtype=float)
     assert tb.exercise("1.1").check(cube.mean(axis=(0, 1)))
-    photo = load_photo().astype(float)
-    assert tb.exercise("1.2").check(photo @ np.array([0.299, 0.587, 0.114]))
+    assert tb.exercise("1.2").check(lambda image, w: np.einsum("hwc,c->hw", image.astype(float), w))
+    matmul = tb.exercise("1.2").check(lambda image, w: image.astype(float) @ w)
+    assert not matmul and "did not call numpy.einsum" in matmul.message
     ex = vqa_example()
     assert tb.exercise("1.3").check(np.outer(ex["image_features"], ex["question_features"]).ravel())
     assert tb.exercise("1.4").check(14_745_600_000)
@@ -242,3 +243,16 @@ def test_exercise_4_3_takes_a_function_and_refuses_the_package_moments():
     assert good.correct, good.message
     cheat = tb.exercise("4.3").check(lambda X, v: moment3_ivv(X, v))
     assert not cheat and "moment3_ivv" in cheat.message
+
+
+def test_a_required_function_must_be_called_and_a_forbidden_module_covers_its_functions():
+    from tensorbook.exercises import check_function
+
+    cases = _sum_rows_cases()
+    uses = check_function(lambda A: np.einsum("ij->j", A), _reference_sum, cases, required=["numpy.einsum"])
+    assert uses.correct, uses.message
+    skips = check_function(lambda A: A.sum(axis=0), _reference_sum, cases, required=["numpy.einsum"])
+    assert not skips and "did not call numpy.einsum" in skips.message
+    module = check_function(lambda A: tb.tenalg.unfold(A, 1).sum(axis=1), _reference_sum, cases,
+                            forbidden=["tensorbook.tenalg"])
+    assert not module and "called tensorbook.tenalg.unfold" in module.message
