@@ -302,16 +302,24 @@ def _layers_data():
     return dict(X=X, U0=U0, U1=U1, G=G, x=x, y=y, h1=h1, h2=h2, s1=s1, s2=s2, U=U, V=V, P=P)
 
 
-def _tcl_gradient_u0():
-    d = _layers_data()
-    X, U1, G = d["X"], d["U1"], d["G"]
-    grad = np.zeros_like(d["U0"])
+def _tcl_gradient_u0(X, U0, U1, G):
+    grad = np.zeros_like(U0, dtype=float)
     for n in range(X.shape[0]):  # Y[n, r, s] = sum_ij U0[r, i] X[n, i, j] U1[s, j]
         for r in range(grad.shape[0]):
             for i in range(grad.shape[1]):
                 grad[r, i] += sum(G[n, r, s] * X[n, i, j] * U1[s, j]
                                   for s in range(U1.shape[0]) for j in range(U1.shape[1]))
     return grad
+
+
+def _tcl_gradient_cases():
+    """Batches and factors of shapes the chapter did not use (a batch of one, square and wide factors)."""
+    rng = np.random.default_rng(61)
+    cases = []
+    for n, (i, j), (r, s) in [(3, (5, 2), (4, 3)), (1, (3, 6), (2, 2)), (4, (2, 2), (2, 5))]:
+        cases.append((rng.standard_normal((n, i, j)), rng.standard_normal((r, i)), rng.standard_normal((s, j)),
+                      rng.standard_normal((n, r, s))))
+    return cases
 
 
 def _tt_layer_counts():
@@ -325,13 +333,22 @@ def _tt_layer_counts():
     return np.array([tt + rows, rows * cols + rows])
 
 
-def _sketch_by_outer_product():
-    d = _layers_data()
-    psi = np.zeros(8)
-    for i in range(7):
-        for j in range(5):
-            psi[(d["h1"][i] + d["h2"][j]) % 8] += d["s1"][i] * d["s2"][j] * d["x"][i] * d["y"][j]
+def _sketch_by_outer_product(x, y, h1, h2, s1, s2, D):
+    psi = np.zeros(D)
+    for i in range(len(x)):
+        for j in range(len(y)):
+            psi[(h1[i] + h2[j]) % D] += s1[i] * s2[j] * x[i] * y[j]
     return psi
+
+
+def _sketch_cases():
+    """Vectors, hashes and sketch sizes the chapter did not use (an odd D, hashes that collide)."""
+    rng = np.random.default_rng(63)
+    cases = []
+    for dx, dy, D in [(9, 4, 16), (3, 3, 5), (6, 11, 7)]:
+        cases.append((rng.standard_normal(dx), rng.standard_normal(dy), rng.integers(0, D, dx), rng.integers(0, D, dy),
+                      rng.choice((-1.0, 1.0), dx), rng.choice((-1.0, 1.0), dy), D))
+    return cases
 
 
 def _mlb_weight():
@@ -590,6 +607,7 @@ EXERCISES = {
             hint="dL/dU0[r, i] = sum over n, s, j of G[n, r, s] X[n, i, j] U1[s, j]: multiply X by U1 along its "
                  "last mode first, then contract with G over the batch and the other output mode.",
             rtol=1e-10, atol=1e-12,
+            cases=_tcl_gradient_cases, forbidden=("tensorbook.nn",),
         ),
         _entry(
             "6.2", "the parameters of a TT layer and of the dense layer it replaces", _tt_layer_counts,
@@ -600,8 +618,9 @@ EXERCISES = {
         _entry(
             "6.3", "a Tensor Sketch by the FFT", _sketch_by_outer_product,
             hint="c1[h1[i]] += s1[i] x[i] (np.add.at), likewise c2 with y; then "
-                 "np.fft.irfft(np.fft.rfft(c1) * np.fft.rfft(c2), n=8).",
+                 "np.fft.irfft(np.fft.rfft(c1) * np.fft.rfft(c2), n=D).",
             rtol=1e-9, atol=1e-12,
+            cases=_sketch_cases, forbidden=("tensorbook.nn",),
         ),
         _entry(
             "6.4", "the CP weight tensor of an MLB fusion", _mlb_weight,

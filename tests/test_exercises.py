@@ -141,21 +141,42 @@ def test_tensor_layer_exercises_against_the_package_layers():
     from tensorbook import nn
     from tensorbook._exercise_bank import _layers_data
 
+    from tensorbook._exercise_bank import _sketch_by_outer_product, _sketch_cases, _tcl_gradient_cases, _tcl_gradient_u0
+
     d = _layers_data()
-    layer = nn.TensorContraction((4, 3), (2, 3))
-    layer.params["U0"][...], layer.params["U1"][...] = d["U0"], d["U1"]
-    _, cache = layer.forward(d["X"])
-    _, grads = layer.backward(cache, d["G"])
-    assert tb.exercise("6.1").check(grads["U0"])
-    assert not tb.exercise("6.1").check(grads["U0"].T.reshape(2, 4))
+
+    def layer_gradient(X, U0, U1, G):  # the package's layer, the oracle for the bank's loops
+        layer = nn.TensorContraction(X.shape[1:], (U0.shape[0], U1.shape[0]))
+        layer.params["U0"][...], layer.params["U1"][...] = U0, U1
+        _, cache = layer.forward(X)
+        return layer.backward(cache, G)[1]["U0"]
+
+    for case in _tcl_gradient_cases():
+        np.testing.assert_allclose(_tcl_gradient_u0(*case), layer_gradient(*case), rtol=1e-10, atol=1e-12)
+    assert tb.exercise("6.1").check(lambda X, U0, U1, G: np.einsum("nrs,nij,sj->ri", G, X, U1))
+    assert not tb.exercise("6.1").check(lambda X, U0, U1, G: np.einsum("nrs,nij,sj->ir", G, X, U1).T[:, ::-1])
+    via_layer = tb.exercise("6.1").check(layer_gradient)
+    assert not via_layer and "called tensorbook.nn.TensorContraction" in via_layer.message
     tt = nn.TTDense((4, 4, 4, 4), (2, 4, 4, 2), 3)
     assert tb.exercise("6.2").check(np.array([tt.n_params, nn.Dense(256, 64).n_params]))
     assert not tb.exercise("6.2").check(np.array([tt.n_params - 64, nn.Dense(256, 64).n_params]))
-    sketch = nn.TensorSketch(7, 5, 8)
-    sketch.hashes, sketch.signs = (d["h1"], d["h2"]), (d["s1"], d["s2"])
-    sketch.reachable[:] = True
-    assert tb.exercise("6.3").check(sketch(d["x"][None], d["y"][None])[0])
-    assert not tb.exercise("6.3").check(np.convolve(d["x"], d["y"])[:8])
+
+    def package_sketch(x, y, h1, h2, s1, s2, D):
+        sketch = nn.TensorSketch(len(x), len(y), D)
+        sketch.hashes, sketch.signs = (h1, h2), (s1, s2)
+        sketch.reachable[:] = True
+        return sketch(x[None], y[None])[0]
+
+    for case in _sketch_cases():
+        np.testing.assert_allclose(_sketch_by_outer_product(*case), package_sketch(*case), atol=1e-12)
+
+    def by_fft(x, y, h1, h2, s1, s2, D):
+        c1, c2 = np.bincount(h1, s1 * x, minlength=D), np.bincount(h2, s2 * y, minlength=D)
+        return np.real(np.fft.ifft(np.fft.fft(c1) * np.fft.fft(c2)))
+
+    assert tb.exercise("6.3").check(by_fft)
+    assert not tb.exercise("6.3").check(lambda x, y, h1, h2, s1, s2, D: np.convolve(x, y)[:D])
+    assert "called tensorbook.nn" in tb.exercise("6.3").check(package_sketch).message
     W = tl.cp_to_tensor((np.ones(3), [d["U"], d["V"], d["P"].T]))
     assert tb.exercise("6.4").check(W)
     assert not tb.exercise("6.4").check(W.transpose(1, 0, 2).reshape(W.shape))
