@@ -11,11 +11,13 @@ builds; it imports nothing from the checker.
 import numpy as np
 
 
-def _entry(number, title, reference, hint="", rtol=1e-7, atol=1e-12, cases=None, forbidden=(), required=()):
+def _entry(number, title, reference, hint="", rtol=1e-7, atol=1e-12, cases=None, forbidden=(), required=(),
+           max_peak_bytes=None):
     """One exercise. With ``cases`` (fresh argument tuples), the answer is the reader's function, compared with
-    ``reference(*case)`` on each case, ``forbidden`` functions unavailable to it, ``required`` ones called."""
-    return dict(number=number, title=title, reference=reference, hint=hint, rtol=rtol, atol=atol,
-                cases=cases, forbidden=tuple(forbidden), required=tuple(required))
+    ``reference(*case)`` on each case, ``forbidden`` functions unavailable to it, ``required`` ones called, its
+    memory at most ``max_peak_bytes``."""
+    return dict(number=number, title=title, reference=reference, hint=hint, rtol=rtol, atol=atol, cases=cases,
+                forbidden=tuple(forbidden), required=tuple(required), max_peak_bytes=max_peak_bytes)
 
 
 def _mean_spectrum():
@@ -375,16 +377,29 @@ def _tt_cell_entries():
     return np.array([int(np.prod(dense_shape, dtype=np.int64)), sum(core.size for core in cores)])
 
 
-def _tt_batch_contraction():
-    # the transition tensor entry by entry, as a product of matrices, then the polynomial term by term
-    states, cores, _ = forecasting_data()
-    n_batch, size = states.shape
-    width = cores[-1].shape[2]
-    out = np.zeros((n_batch, width))
-    for i, j, k in np.ndindex(size, size, size):
-        entry = (cores[0][:, i, :] @ cores[1][:, j, :] @ cores[2][:, k, :])[0]  # W[i, j, k, :]
-        out += (states[:, i] * states[:, j] * states[:, k])[:, None] * entry[None, :]
-    return out
+def _tt_batch_contraction(states, cores):
+    # the dense transition tensor W (S x ... x S x D), formed core after core, then contracted with s in every mode
+    W = cores[0][0]                                           # (S, r_1)
+    for core in cores[1:]:
+        W = np.tensordot(W, core, axes=(-1, 0))               # (S, ..., S, r_(p+1))
+    out = []
+    for s in states:
+        a = W
+        for _ in range(len(cores)):
+            a = np.tensordot(s, a, axes=(0, 0))               # contract the leading mode with s
+        out.append(a)
+    return np.array(out)
+
+
+def _tt_batch_cases():
+    """Batches, state sizes, orders and ranks the chapter did not use; the last would take 5.6 MB as a dense W."""
+    rng = np.random.default_rng(72)
+    cases = []
+    for batch, size, ranks in [(6, 5, (1, 2, 3)), (1, 4, (1, 3, 2, 3, 2)), (16, 56, (1, 6, 6, 4))]:
+        states = np.column_stack([np.ones(batch), rng.standard_normal((batch, size - 1))])
+        cores = [rng.standard_normal((ranks[p], size, ranks[p + 1])) for p in range(len(ranks) - 1)]
+        cases.append((states, cores))
+    return cases
 
 
 def _seasonal_naive_rmse_24h():
@@ -420,17 +435,15 @@ def scaling_data():
     """The seeded data of the scaling chapter's exercises (the chapter builds the same ones).
 
     Returns the corpus ``X`` (1,500 documents x 60 words, 4 topics, sparse
-    word counts, every document with at least 3 words), the assumed
-    ``alpha0`` and the block ``Q`` (60 x 3) for the product with M2.
+    word counts, every document with at least 3 words) and the assumed ``alpha0``.
     """
     from .topics import make_lda_corpus
 
     X, _, _ = make_lda_corpus(1500, 4, 60, 30, alpha=0.3, random_state=7)
-    Q = np.random.default_rng(7).standard_normal((60, 3))
-    return X, 0.8, Q
+    return X, 0.8
 
 
-#: The documents per chunk of exercise 7.1, and per shard of exercise 7.3.
+#: The documents per chunk of exercise 8.1, and per shard of exercise 8.3.
 SCALING_CHUNK, SCALING_SHARD = 300, 250
 
 #: The memory exercise (7.2): vocabulary, topics, and the eigensolver's oversampling (blocks of k + 10 columns).
@@ -442,15 +455,38 @@ SCALING_CLUSTER = {"n_documents": 20_000_000, "n_shards": 400, "rate": 250_000, 
                     "overhead": 0.4, "driver": 2.0, "workers": (1, 8, 64, 256)}
 
 
-def _m2_product_dense():
-    # the dense alpha0-corrected M2 of the whole corpus, from each document's pair counts, then times Q
-    X, alpha0, Q = scaling_data()
-    counts = X.toarray().astype(float)
-    n = counts.sum(axis=1)
-    pairs = np.einsum("du,dv->uv", counts / (n * (n - 1))[:, None], counts) - np.diag(counts.T @ (1 / (n * (n - 1))))
-    pairs /= len(counts)
-    m1 = (counts / n[:, None]).mean(axis=0)
-    return (pairs - alpha0 / (alpha0 + 1) * np.outer(m1, m1)) @ Q
+def _m3_pass_sums(chunk, W):
+    # the four partial sums of the whitened-M3 pass, document by document, from dense rows
+    rows = chunk.toarray().astype(float)
+    V, k = W.shape
+    cube, cy, c3, yy = np.zeros((k, k, k)), np.zeros((V, k)), np.zeros(V), np.zeros((k, k))
+    for c in rows:
+        n = c.sum()
+        if n < 3:
+            continue
+        w2, w3 = 1 / (n * (n - 1)), 1 / (n * (n - 1) * (n - 2))
+        y = W.T @ c
+        cube += w3 * np.multiply.outer(np.multiply.outer(y, y), y)
+        cy += w3 * np.outer(c, y)
+        c3 += w3 * c
+        yy += w2 * np.outer(y, y)
+    return cube, cy, c3, yy
+
+
+def _m3_pass_cases():
+    """Chunks and whitening matrices of sizes the chapter did not use, with documents of 1 and 2 words among them."""
+    import scipy.sparse
+
+    from .topics import make_lda_corpus
+
+    rng = np.random.default_rng(81)
+    cases = []
+    for n_docs, n_topics, vocab, length, k in [(200, 3, 40, 20, 3), (1, 2, 12, 6, 2), (90, 5, 150, 40, 5)]:
+        X, _, _ = make_lda_corpus(n_docs, n_topics, vocab, length, alpha=0.5, random_state=int(rng.integers(1000)))
+        short = scipy.sparse.csr_matrix(np.eye(2, vocab))      # a 1-word document and a 2-word one
+        short[1, 1] = 1.0
+        cases.append((scipy.sparse.vstack([X, short]).tocsr(), rng.standard_normal((vocab, k))))
+    return cases
 
 
 def _dense_vs_partial_bytes():
@@ -464,7 +500,7 @@ def _dense_vs_partial_bytes():
 def _in_memory_components():
     from .topics import SpectralLDA
 
-    X, alpha0, _ = scaling_data()
+    X, alpha0 = scaling_data()
     return SpectralLDA(4, alpha0=alpha0, random_state=0).fit(X).components_
 
 
@@ -639,7 +675,8 @@ EXERCISES = {
             hint="Start with a = states @ cores[0][0] (batch x r_1); for each further core, form the row-wise "
                  "Kronecker product of a and the states (batch x r_p S) and multiply by the core reshaped to "
                  "(r_p S, r_(p+1)).",
-            rtol=1e-9, atol=1e-10,
+            rtol=1e-9, atol=1e-10, cases=_tt_batch_cases, max_peak_bytes=1_000_000,
+            forbidden=("tensorbook.forecast", "tensorbook.tt_to_tensor", "tensorly.tt_to_tensor"),
         ),
         _entry(
             "7.3", "the 24-hour-ahead RMSE of the daily and weekly seasonal-naive forecasts", _seasonal_naive_rmse_24h,
@@ -655,11 +692,12 @@ EXERCISES = {
             rtol=1e-10,
         ),
         _entry(
-            "8.1", "M2 times a block of vectors, by map-reduce over chunks", _m2_product_dense,
-            hint="Each chunk returns its number of documents, sum_d c_d / n_d, sum_d c_d / (n_d (n_d - 1)) and "
-                 "sum_d c_d (c_d^T Q) / (n_d (n_d - 1)); add them over the chunks, divide by D, then subtract "
-                 "diag(delta) Q and alpha0 / (alpha0 + 1) M1 (M1^T Q).",
-            rtol=1e-9, atol=1e-14,
+            "8.1", "the map of the whitened-M3 pass", _m3_pass_sums,
+            hint="Keep the documents with n_d >= 3; with Y = chunk @ W (one row y_d per document) and the weights "
+                 "w2, w3 as vectors: einsum('d,di,dj,dk->ijk', w3, Y, Y, Y), chunk.T @ (w3[:, None] * Y), "
+                 "chunk.T @ w3 and (w2[:, None] * Y).T @ Y.",
+            rtol=1e-9, atol=1e-14, cases=_m3_pass_cases,
+            forbidden=("tensorbook.topics", "tensorbook._corpus", "tensorbook.distributed", "tensorbook.moments"),
         ),
         _entry(
             "8.2", "the bytes of a dense M3 and of the largest partial sum", _dense_vs_partial_bytes,

@@ -31,6 +31,7 @@ import importlib
 import numbers
 import os
 import sys
+import tracemalloc
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -105,6 +106,15 @@ def _compare(answer, expected, rtol, atol) -> tuple[bool, str]:
             return False, f"Expected a string, got {_describe(answer)}."
         ok = answer.strip().lower() == expected.strip().lower()
         return ok, "Correct." if ok else f"The answer {answer!r} is not the expected one."
+
+    if isinstance(expected, tuple) and expected and all(isinstance(e, np.ndarray) for e in expected):
+        if not isinstance(answer, (tuple, list)) or len(answer) != len(expected):
+            return False, f"Expected a tuple of {len(expected)} arrays, got {_describe(answer)}."
+        for i, (a, e) in enumerate(zip(answer, expected)):
+            ok, why = _compare(a, e, rtol, atol)
+            if not ok:
+                return False, f"Item {i} of {len(expected)}: {why}"
+        return True, "Correct."
 
     if isinstance(expected, tuple):
         try:
@@ -289,13 +299,16 @@ def _describe_inputs(args) -> str:
             parts.append(f"an array of shape {value.shape}")
         elif hasattr(value, "nnz") and hasattr(value, "shape"):
             parts.append(f"a sparse {value.shape[0]} x {value.shape[1]} matrix")
+        elif isinstance(value, (list, tuple)) and value and all(isinstance(v, np.ndarray) for v in value):
+            shapes = ", ".join(str(v.shape) for v in value)
+            parts.append(f"a {type(value).__name__} of {len(value)} arrays of shapes {shapes}")
         else:
             parts.append(_describe(value)[:60])
     return ", ".join(parts)
 
 
-def check_function(function, reference, cases, *, forbidden=(), required=(), rtol=1e-7, atol=1e-12, hint=None,
-                   name="function") -> Feedback:
+def check_function(function, reference, cases, *, forbidden=(), required=(), max_peak_bytes=None, rtol=1e-7,
+                   atol=1e-12, hint=None, name="function") -> Feedback:
     """Run a reader's function on fresh inputs and compare each result with a reference implementation.
 
     Parameters
@@ -316,6 +329,10 @@ def check_function(function, reference, cases, *, forbidden=(), required=(), rto
     required : sequence of str
         Dotted names the reader's code must call (``"numpy.einsum"`` for "with
         einsum"), at least once per case.
+    max_peak_bytes : int, optional
+        The most memory the reader's function may allocate at once (traced by
+        :mod:`tracemalloc`, to which NumPy reports its arrays), for exercises
+        that say "without forming" a large intermediate.
     rtol, atol, hint, name
         As in :func:`check`.
 
@@ -343,15 +360,26 @@ def check_function(function, reference, cases, *, forbidden=(), required=(), rto
         expected = reference(*args)
         if user_globals is None:  # a builtin or a C function: nothing of the reader's to watch
             forbidden = required = ()
+        tracing = max_peak_bytes is not None and not tracemalloc.is_tracing()
         try:
             with _watching(forbidden, required, user_globals, getattr(function, "__closure__", None)) as calls:
+                if tracing:
+                    tracemalloc.start()
                 answer = function(*args)
+                peak = tracemalloc.get_traced_memory()[1] if tracing else 0
         except _ForbiddenCall as call:
             return _verdict(False, f"Your function called {call}, which this exercise asks you to do without.",
                             name=name, hint=hint)
         except Exception as error:  # the reader's bug, reported as a wrong answer
             return _verdict(False, f"On a fresh input ({_describe_inputs(args)}) your function raised "
                                    f"{type(error).__name__}: {error}", name=name, hint=hint)
+        finally:
+            if tracing:
+                tracemalloc.stop()
+        if tracing and peak > max_peak_bytes:
+            return _verdict(False, f"On a fresh input ({_describe_inputs(args)}) your function allocated "
+                                   f"{peak / 1e6:.2f} MB at its peak, more than the {max_peak_bytes / 1e6:.2f} MB "
+                                   f"this exercise allows: it formed something it should not.", name=name, hint=hint)
         missing = [dotted for dotted, count in calls.items() if count == 0]
         if missing:
             return _verdict(False, f"Your function did not call {' or '.join(missing)}, which this exercise asks "
@@ -384,6 +412,7 @@ class Exercise:
     cases: Callable[[], list] | None = None
     forbidden: tuple = ()
     required: tuple = ()
+    max_peak_bytes: int | None = None
 
     def check(self, answer) -> Feedback:
         """Check ``answer`` against the reference; see :func:`check`.
@@ -395,7 +424,8 @@ class Exercise:
             return check(answer, None, name=f"Exercise {self.number}")
         if self.cases is not None:
             return check_function(answer, self.reference, self.cases(), forbidden=self.forbidden,
-                                  required=self.required, rtol=self.rtol, atol=self.atol, hint=self.hint or None,
+                                  required=self.required, max_peak_bytes=self.max_peak_bytes, rtol=self.rtol,
+                                  atol=self.atol, hint=self.hint or None,
                                   name=f"Exercise {self.number}")
         return check(
             answer, self.reference(), rtol=self.rtol, atol=self.atol,

@@ -79,6 +79,8 @@ def test_bank_references_agree_with_independent_computations():
 
 
 def test_forecasting_references_agree_with_independent_computations():
+    import tensorly as tl
+
     from tensorbook._exercise_bank import FORECASTING_TEST_FRACTION, forecasting_data
     from tensorbook.datasets import load_departures
 
@@ -86,9 +88,34 @@ def test_forecasting_references_agree_with_independent_computations():
     assert tb.exercise("7.1").check(np.array([S**3 * D, S * 8 + 8 * S * 8 + 8 * S * D]))
     assert not tb.exercise("7.1").check(np.array([S**3 * D, S * 8 + 8 * S * 8 + 8 * S * D + 1]))
 
-    states, cores, changes = forecasting_data()
-    dense = tb.tt_to_tensor(cores + [np.eye(5)[:, :, None]])  # the output index as a mode
-    assert tb.exercise("7.2").check(np.einsum("ijkd,bi,bj,bk->bd", dense, states, states, states))
+    from tensorbook._exercise_bank import _tt_batch_cases, _tt_batch_contraction
+
+    _, _, changes = forecasting_data()
+    for states, cores in _tt_batch_cases()[:2]:  # the bank's dense reference against TensorLy's dense tensor
+        dense = tl.tt_to_tensor(cores + [np.eye(cores[-1].shape[2])[:, :, None]])  # the output index as a mode
+        letters = "ijklm"[:len(cores)]
+        expected = np.einsum(f"{letters}d," + ",".join(f"b{c}" for c in letters) + "->bd", dense,
+                             *[states] * len(cores))
+        np.testing.assert_allclose(_tt_batch_contraction(states, cores), expected, rtol=1e-10, atol=1e-10)
+
+    def core_by_core(states, cores):
+        v = states @ cores[0][0]
+        for core in cores[1:]:
+            v = np.einsum("ba,bi->bai", v, states).reshape(len(states), -1) @ core.reshape(-1, core.shape[2])
+        return v
+
+    def dense_first(states, cores):
+        dense = tl.tt_to_tensor(cores + [np.eye(cores[-1].shape[2])[:, :, None]])
+        for _ in cores:
+            dense = np.einsum("bi,bi...->b...", states, dense if dense.ndim > len(cores) + 1 else dense[None])
+        return dense
+
+    assert tb.exercise("7.2").check(core_by_core)
+    formed = tb.exercise("7.2").check(dense_first)
+    assert not formed and "tensorly" in formed.message  # forbidden: tensorly.tt_to_tensor forms W
+
+    hand = tb.exercise("7.2").check(lambda states, cores: _tt_batch_contraction(states, cores))  # right values
+    assert not hand and "MB at its peak" in hand.message
 
     dep = load_departures()["values"]
     n_fit = int(round(len(dep) * (1 - FORECASTING_TEST_FRACTION)))
@@ -108,13 +135,35 @@ def test_scaling_references_agree_with_independent_computations(tmp_path):
 
     from tensorbook._exercise_bank import SCALING_CLUSTER, scaling_data
     from tensorbook.distributed import save_shards
-    from tensorbook.topics import SpectralLDA, lda_moments
+    from tensorbook.topics import SpectralLDA
 
-    X, alpha0, Q = scaling_data()
+    X, alpha0 = scaling_data()
     assert X.shape == (1500, 60) and X.sum(axis=1).min() >= 3  # every document counts in the moments
-    # 7.1: the package's in-memory implicit product (one chunk, sparse), against the bank's dense M2
-    assert tb.exercise("8.1").check(lda_moments(X, alpha0)["m2_apply"](Q))
-    assert not tb.exercise("8.1").check(lda_moments(X, 1.0)["m2_apply"](Q))  # another alpha0 is wrong
+    # 8.1: the bank's document-by-document sums against the package's own pass on every fresh chunk
+    from tensorbook._corpus import _chunk, _m3_pass
+    from tensorbook._exercise_bank import _m3_pass_cases, _m3_pass_sums
+
+    for chunk, W in _m3_pass_cases():
+        package = _m3_pass(_chunk(chunk, require=False), W, 1, 64)
+        for mine, theirs in zip(_m3_pass_sums(chunk, W), (package["e3"], package["z"], package["s3"], package["e2"])):
+            np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-15)
+
+    def vectorised(chunk, W):
+        n = np.asarray(chunk.sum(axis=1)).ravel()
+        keep = n >= 3
+        chunk, n = chunk[keep], n[keep]
+        w2, w3 = 1 / (n * (n - 1)), 1 / (n * (n - 1) * (n - 2))
+        Y = np.asarray(chunk @ W)
+        return (np.einsum("d,di,dj,dk->ijk", w3, Y, Y, Y), np.asarray(chunk.T @ (w3[:, None] * Y)),
+                np.asarray(chunk.T @ w3), (w2[:, None] * Y).T @ Y)
+
+    assert tb.exercise("8.1").check(vectorised)
+    assert not tb.exercise("8.1").check(lambda chunk, W: vectorised(chunk, W)[::-1])
+    keeps_short = tb.exercise("8.1").check(lambda chunk, W: vectorised(chunk, W)[:3] + (np.asarray(
+        (chunk.T @ chunk).todense())[:W.shape[1], :W.shape[1]],))
+    assert not keeps_short
+    package = tb.exercise("8.1").check(lambda chunk, W: tuple(_m3_pass(_chunk(chunk, require=False), W, 1, 64).values()))
+    assert not package and "called tensorbook._corpus" in package.message
 
     assert tb.exercise("8.2").check(np.array([8 * 10**12, 8 * 10_000 * 30]))
     assert not tb.exercise("8.2").check(np.array([8 * 10**12, 8 * 10_000 * 20]))  # p = k forgets the oversampling
