@@ -6,7 +6,7 @@ Ge, Hsu, Kakade & Telgarsky (JMLR 2014, Theorem 3.5) show that two moments of
 the word counts, corrected for α0 = Σ α_i, are
 
     M2 = Σ_i α_i / (α0 (α0 + 1)) μ_i μ_i^T,
-    M3 = Σ_i 2 α_i / (α0 (α0 + 1)(α0 + 2)) μ_i^{⊗3},
+    M3 = Σ_i 2 α_i / (α0 (α0 + 1)(α0 + 2)) μ_i^{∘3},
 
 with μ_i the topic-word distributions. Whitening with the top-k eigenpairs of
 M2 turns M3 into a k x k x k tensor with an orthogonal decomposition, which
@@ -154,17 +154,24 @@ def _m2_spectrum(moments, dim, k, *, oversample, n_power_iter, rng):
 
 
 def _whitened_m3(runner, moments, whitener, batch_size=None):
-    """M3(W, W, W) from one ``runner.map_sum`` pass of per-chunk partial sums, then the corrections."""
+    """M3(W, W, W) from one ``runner.map_sum`` pass of per-chunk partial sums, then the corrections.
+
+    Implements chapter 5, eq. ``ch5-whitened-m3-estimator`` (notebooks/05_topic_models.md,
+    section "The whitened third moment"), term by term: e3, z, s3 and e2 are
+    its cube term, z_v, σ_v and the data part of B; the chapter checks this
+    function against the formula written out in NumPy.
+    """
     m1, s2, alpha0, n_docs = (moments[key] for key in ("m1", "s2", "alpha0", "n_docs"))
     parts = runner.map_sum(_m3_pass, whitener, n_docs, batch_size)
-    # E[x1 (x) x2 (x) x3](W, W, W): the cube term, minus the single-sum corrections, plus the diagonal
+    # first line of eq. ch5-whitened-m3-estimator, E[x1 o x2 o x3](W, W, W): the cube term, minus the
+    # single-sum corrections, plus the diagonal
     e3 = parts["e3"]
     z = parts["z"] / n_docs  # z_i = mean_d w3_d c_di y_d
     s3 = parts["s3"] / n_docs
-    pair = _sum_of_triples(whitener, whitener, z, batch_size)  # sum_i w_i (x) w_i (x) z_i
+    pair = _sum_of_triples(whitener, whitener, z, batch_size)  # sum_i w_i o w_i o z_i
     e3 -= pair + pair.transpose(0, 2, 1) + pair.transpose(2, 0, 1)
-    e3 += 2 * _sum_of_cubes(whitener, s3, batch_size)  # 2 sum_i s3_i w_i^(x)3
-    # alpha0 corrections with E[x1 (x) x2](W, W) and M1 projected
+    e3 += 2 * _sum_of_cubes(whitener, s3, batch_size)  # 2 sum_i s3_i w_i o w_i o w_i
+    # second line: the alpha0 corrections with B = E[x1 o x2](W, W) and m = W^T M1 projected
     e2 = parts["e2"] - whitener.T @ (s2[:, None] * whitener)
     mu = whitener.T @ m1
     outer = e2[:, :, None] * mu[None, None, :]
@@ -281,9 +288,11 @@ def top_eigenpairs(apply, dim, k, *, oversample, n_power_iter, rng):
 def whitened_m3(moments, whitener, batch_size=None):
     """M3(W, W, W) (k x k x k) from the documents' projections, by the implicit formula.
 
-    ``moments`` is a dict returned by :func:`lda_moments`. Memory: the (D, k)
-    projections, a few (V, k) matrices, and batches of pair products (about
-    32 MB): never V x k x k, let alone V x V x V.
+    The formula is chapter 5, eq. ``ch5-whitened-m3-estimator`` (computed by
+    :func:`_whitened_m3`). ``moments`` is a dict returned by
+    :func:`lda_moments`. Memory: the (D, k) projections, a few (V, k)
+    matrices, and batches of pair products (about 32 MB): never V x k x k,
+    let alone V x V x V.
     """
     chunk = _Chunk(moments["counts"], moments["lengths"], moments["n_dropped"])
     return _whitened_m3(_InMemory(chunk), moments | {"n_docs": chunk.counts.shape[0]}, whitener, batch_size)
