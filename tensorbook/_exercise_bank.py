@@ -215,12 +215,12 @@ def chapter5_data():
 CHAPTER5_REUTERS_FIT = {"alpha0": 1.0, "random_state": 0}
 
 
-def _m2_by_word_positions():
+def _m2_by_word_positions(counts, alpha0):
     # expand every document into its word tokens and count the ordered pairs of distinct positions
-    tiny, alpha0, _ = chapter5_data()
-    vocab = tiny.shape[1]
+    counts = np.asarray(counts)
+    vocab = counts.shape[1]
     pair_sum, mean_sum = np.zeros((vocab, vocab)), np.zeros(vocab)
-    for doc in tiny:
+    for doc in counts:
         tokens = [w for w in range(vocab) for _ in range(int(doc[w]))]
         n = len(tokens)
         pairs = np.zeros((vocab, vocab))
@@ -230,23 +230,42 @@ def _m2_by_word_positions():
                 if p != q:
                     pairs[tokens[p], tokens[q]] += 1.0
         pair_sum += pairs / (n * (n - 1))
-    n_docs = tiny.shape[0]
+    n_docs = counts.shape[0]
     m1 = mean_sum / n_docs
     return pair_sum / n_docs - alpha0 / (alpha0 + 1) * m1[:, None] * m1[None, :]
 
 
-def _alpha_from_weights():
+def _m2_cases():
+    """Corpora the chapter did not use: more documents and words, a single document, other alpha0."""
+    rng = np.random.default_rng(51)
+    cases = []
+    for n_docs, vocab, alpha0 in [(7, 5, 1.0), (1, 3, 0.1), (12, 9, 4.0)]:
+        counts = rng.integers(0, 4, size=(n_docs, vocab))
+        counts[:, 0] += 3 - np.minimum(counts.sum(axis=1), 3)  # at least 3 words in every document
+        cases.append((counts, alpha0))
+    return cases
+
+
+def _alpha_from_weights(lam, alpha0):
     # solve lambda(alpha) = 2 / (alpha0 + 2) * sqrt(alpha0 (alpha0 + 1) / alpha) for alpha, one root at a time
     from scipy.optimize import brentq
-
-    _, _, lam_found = chapter5_data()
-    alpha0 = 1.0
 
     def weight(a):
         return 2.0 / (alpha0 + 2.0) * np.sqrt(alpha0 * (alpha0 + 1.0) / a)
 
-    return np.array([brentq(lambda a, lam=lam: weight(a) - lam, 1e-8, 1e4, xtol=1e-14, rtol=1e-14)
-                     for lam in lam_found])
+    return np.array([brentq(lambda a, lam=lam: weight(a) - lam, 1e-10, 1e6, xtol=1e-15, rtol=1e-14)
+                     for lam in np.asarray(lam, dtype=float)])
+
+
+def _alpha_cases():
+    """The chapter's weights, then weights and assumed alpha0 it did not use."""
+    _, _, lam_found = chapter5_data()
+    return [(lam_found, 1.0), (np.array([5.0, 0.9, 2.2, 1.4]), 0.3), (np.array([1.1]), 7.5)]
+
+
+def _most_common_topic():
+    _, _, lam_found = chapter5_data()
+    return int(np.argmax(_alpha_from_weights(lam_found, 1.0)))
 
 
 def _reuters_entries():
@@ -617,15 +636,21 @@ EXERCISES = {
             rtol=1e-12, atol=1e-9,
         ),
         _entry(
-            "5.1", "the alpha0-corrected M2 of a tiny corpus", _m2_by_word_positions,
+            "5.1", "the alpha0-corrected M2 of a corpus, dense", _m2_by_word_positions,
             hint="Use the unbiased pair estimator from the text for each document, average, then apply "
                  "the alpha0 correction.",
-            rtol=1e-10,
+            rtol=1e-10, cases=_m2_cases,
+            forbidden=("tensorbook.topics", "tensorbook._corpus", "tensorbook.moments"),
         ),
         _entry(
             "5.2", "Dirichlet parameters from whitened weights", _alpha_from_weights,
-            hint="Invert the relation between lambda_i and alpha_i given in the text, with alpha0 = 1.",
-            rtol=1e-8,
+            hint="Invert the relation between lambda_i and alpha_i given in the text, for the alpha0 given.",
+            rtol=1e-8, cases=_alpha_cases, forbidden=("tensorbook.topics",),
+        ),
+        _entry(
+            "5.2b", "the most common topic", _most_common_topic,
+            hint="The most common topic has the largest alpha_i, so the smallest weight lambda_i.",
+            rtol=0, atol=0,
         ),
         _entry(
             "5.3", "the entries of M3 and of the whitened tensor", _reuters_entries,

@@ -107,7 +107,7 @@ def _compare(answer, expected, rtol, atol) -> tuple[bool, str]:
         ok = answer.strip().lower() == expected.strip().lower()
         return ok, "Correct." if ok else f"The answer {answer!r} is not the expected one."
 
-    if isinstance(expected, tuple) and expected and all(isinstance(e, np.ndarray) for e in expected):
+    if isinstance(expected, tuple) and any(isinstance(e, np.ndarray) for e in expected):
         if not isinstance(answer, (tuple, list)) or len(answer) != len(expected):
             return False, f"Expected a tuple of {len(expected)} arrays, got {_describe(answer)}."
         for i, (a, e) in enumerate(zip(answer, expected)):

@@ -326,3 +326,30 @@ def test_a_required_function_must_be_called_and_a_forbidden_module_covers_its_fu
     module = check_function(lambda A: tb.tenalg.unfold(A, 1).sum(axis=1), _reference_sum, cases,
                             forbidden=["tensorbook.tenalg"])
     assert not module and "called tensorbook.tenalg.unfold" in module.message
+
+
+def test_chapter_5_exercises_take_functions_checked_against_the_package():
+    from tensorbook._exercise_bank import _alpha_cases, _alpha_from_weights, _m2_by_word_positions, _m2_cases
+    from tensorbook.topics import lda_moments
+
+    for counts, alpha0 in _m2_cases():  # the bank's token-by-token M2 against the package's implicit operator
+        np.testing.assert_allclose(_m2_by_word_positions(counts, alpha0),
+                                   lda_moments(counts, alpha0)["m2_apply"](np.eye(counts.shape[1])), atol=1e-14)
+    for lam, alpha0 in _alpha_cases():  # and its root-finding against the closed form
+        np.testing.assert_allclose(_alpha_from_weights(lam, alpha0),
+                                   4 * alpha0 * (alpha0 + 1) / ((alpha0 + 2) ** 2 * lam**2), rtol=1e-10)
+
+    def dense(counts, alpha0):
+        n = counts.sum(axis=1)
+        m1 = (counts / n[:, None]).mean(axis=0)
+        pair = ((counts / (n * (n - 1))[:, None]).T @ counts - np.diag((counts / (n * (n - 1))[:, None]).sum(0)))
+        return pair / len(counts) - alpha0 / (alpha0 + 1) * np.outer(m1, m1)
+
+    assert tb.exercise("5.1").check(dense)
+    assert not tb.exercise("5.1").check(lambda counts, alpha0: dense(counts, 1.0))  # ignores alpha0
+    via_package = tb.exercise("5.1").check(
+        lambda counts, alpha0: lda_moments(counts, alpha0)["m2_apply"](np.eye(counts.shape[1])))
+    assert not via_package and "lda_moments" in via_package.message
+    assert tb.exercise("5.2").check(lambda lam, alpha0: 4 * alpha0 * (alpha0 + 1) / ((alpha0 + 2) ** 2 * lam**2))
+    assert not tb.exercise("5.2").check(lambda lam, alpha0: 4 * 2 / (9 * lam**2))  # alpha0 = 1 hard-wired
+    assert tb.exercise("5.2b").check(2) and not tb.exercise("5.2b").check(0)
