@@ -936,10 +936,12 @@ def jennrich(tensor, rank, *, random_state=None):
         if best is None or gap > best[0]:
             best = (gap, values, vectors)
     if best is None or best[0] <= rtol:
+        why = ("the tensor has a single frontal slice (K = 1), so every pair of slice combinations is proportional"
+               if K == 1 else "two columns of the mode-2 factor are parallel, or the noise exceeds the gaps between "
+               "components")
         raise ValueError(
             f"tensor has no rank-{rank} CP decomposition that Jennrich's algorithm can separate: the "
-            f"eigenvalues of T_x T_y^-1 are not real and distinct (two columns of the mode-2 factor are "
-            f"parallel, K = {K} is too small, or the noise exceeds the gaps between components); use cp_als"
+            f"eigenvalues of T_x T_y^-1 are not real and distinct ({why}); use cp_als"
         )
     a = U @ best[2].real
     a /= np.linalg.norm(a, axis=0)
