@@ -63,14 +63,25 @@ def chapter2_data():
     return X, U, core, factors
 
 
-def _mode1_loops():
-    X, U, _, _ = chapter2_data()
+def _mode1_loops(X, U):
     Y = np.zeros((X.shape[0], U.shape[0], X.shape[2]))
     for a in range(X.shape[0]):
         for j in range(U.shape[0]):
             for b in range(X.shape[2]):
                 Y[a, j, b] = sum(U[j, i] * X[a, i, b] for i in range(X.shape[1]))
     return Y
+
+
+def _mode1_cases():
+    """The chapter's X and U, then shapes it did not use (a mode 1 of size 1, a U that widens the mode)."""
+    X, U, _, _ = chapter2_data()
+    rng = np.random.default_rng(21)
+    return [(X, U), (rng.standard_normal((2, 1, 7)), rng.standard_normal((3, 1))),
+            (rng.standard_normal((5, 6, 1)), rng.standard_normal((9, 6)))]
+
+
+MODE_PRODUCTS = ("tensorbook.mode_dot", "tensorbook.multi_mode_dot", "tensorbook.tenalg.mode_dot",
+                 "tensorbook.tenalg.multi_mode_dot", "tensorbook.contract", "numpy.einsum", "numpy.tensordot")
 
 
 def _tucker_sum_of_outer_products():
@@ -111,16 +122,31 @@ def _tucker_pines_params():
     return int(np.prod(ranks)) + int(np.dot(shape, ranks))  # the core, then one I_k x R_k factor per mode
 
 
-def _als_update_lstsq():
-    # X_(0) ~ A (B kr C)^T: solve the least-squares problem for A with an explicit Khatri-Rao product.
-    (X, B, C), _, _ = chapter3_data()
-    J, K, R = B.shape[0], C.shape[0], B.shape[1]
-    kr = np.empty((J * K, R))
-    for j in range(J):
-        for k in range(K):
-            kr[j * K + k] = B[j] * C[k]
-    solution, *_ = np.linalg.lstsq(kr, X.reshape(X.shape[0], -1).T, rcond=None)
+def _als_update_lstsq(X, factors, mode):
+    # X_(n) ~ F_n (kr of the others, in mode order)^T: least squares for F_n with the explicit Khatri-Rao product,
+    # its rows built entry by entry in the C order of the unfolding
+    others = [k for k in range(X.ndim) if k != mode]
+    R = factors[others[0]].shape[1]
+    sizes = [X.shape[k] for k in others]
+    kr = np.empty((int(np.prod(sizes)), R))
+    for row, idx in enumerate(np.ndindex(*sizes)):
+        kr[row] = np.prod([factors[k][i] for k, i in zip(others, idx)], axis=0)
+    unfolded = np.moveaxis(X, mode, 0).reshape(X.shape[mode], -1)
+    solution, *_ = np.linalg.lstsq(kr, unfolded.T, rcond=None)
     return solution.T
+
+
+def _als_update_cases():
+    """The chapter's X, B, C (mode 0), then every mode of tensors it did not use, of order 3 and 4."""
+    (X, B, C), _, _ = chapter3_data()
+    rng = np.random.default_rng(32)
+    cases = [(X, [None, B, C], 0)]
+    for shape, rank, mode in [((5, 4, 6), 2, 1), ((3, 7, 4), 4, 2), ((3, 4, 2, 5), 3, 2)]:
+        Y = rng.standard_normal(shape)
+        factors = [rng.standard_normal((n, rank)) for n in shape]
+        factors[mode] = None
+        cases.append((Y, factors, mode))
+    return cases
 
 
 def _qtt_ranks():
@@ -134,6 +160,16 @@ def _qtt_ranks():
     d = int(np.log2(g.size))
     inner = [int(np.linalg.matrix_rank(g.reshape(2 ** (k + 1), -1))) for k in range(d - 1)]
     return (1, *inner, 1)
+
+
+def _qtt_why():
+    # g(x_L + x_R) = x_L^2 e^{-x_L} e^{-x_R} + 2 x_L e^{-x_L} x_R e^{-x_R} + e^{-x_L} x_R^2 e^{-x_R}: three products
+    return "b"
+
+
+def _power_why():
+    # the power step multiplies lambda_i c_i by itself: the largest lambda_i |c_i(0)| wins, not the largest lambda_i
+    return "c"
 
 
 def _power_fixed_point():
@@ -569,8 +605,9 @@ EXERCISES = {
         _entry(
             "2.1", "a mode-1 product through the unfolding", _mode1_loops,
             hint="unfold(X, 1) has the mode-1 fibers as columns; multiply it on the left by U, "
-                 "then fold the result back into the shape (3, 2, 5).",
-            rtol=1e-10,
+                 "then fold the result back into X's shape with mode 1 of size U.shape[0].",
+            rtol=1e-10, cases=_mode1_cases, forbidden=MODE_PRODUCTS,
+            required=("tensorbook.unfold", "tensorbook.fold"),
         ),
         _entry(
             "2.2", "flops of two orders for A B v",
@@ -589,16 +626,28 @@ EXERCISES = {
             rtol=1e-10,
         ),
         _entry(
+            "2.4b", "what T(I, a_0, a_0) is", lambda: float(_power_step_eigenvector() @ _power_step_eigenvector())
+            ** 0.5,
+            hint="Compare the answer with a_0: divide one by the other, entry by entry.",
+            rtol=1e-10,
+        ),
+        _entry(
             "3.1", "the parameter count of a Tucker model", _tucker_pines_params,
             hint="Count the core and each factor matrix separately, then add; compare with the "
                  "145 * 145 * 200 entries of the cube.",
             rtol=0, atol=0.5,
         ),
         _entry(
-            "3.2", "one ALS update by hand", _als_update_lstsq,
-            hint="A = MTTKRP(X, [., B, C], 0) times the inverse of the Hadamard product (B^T B) * (C^T C); "
-                 "solve with that R x R matrix rather than inverting it.",
-            rtol=1e-8,
+            "3.2", "one ALS update by hand, for any mode", _als_update_lstsq,
+            hint="F_n = MTTKRP(X, factors, n) times the inverse of the Hadamard product of the Gram matrices "
+                 "F_k^T F_k of every other mode k; solve with that R x R matrix rather than inverting it.",
+            rtol=1e-8, cases=_als_update_cases, required=("tensorbook.mttkrp",),
+            forbidden=("tensorbook.cp_als", "tensorbook.decomposition", "tensorly.decomposition.parafac",
+                       "numpy.linalg.lstsq", "numpy.linalg.pinv", "tensorbook.khatri_rao"),
+        ),
+        _entry(
+            "3.3b", "why the TT ranks are at most 3", _qtt_why,
+            hint="Write x = x_L + x_R (leading and trailing bits) and expand g(x_L + x_R).",
         ),
         _entry(
             "3.3", "the TT ranks of a quantised function", _qtt_ranks,
@@ -611,6 +660,10 @@ EXERCISES = {
             hint="Iterate from theta0 until theta stops moving. Which component wins is decided by "
                  "lambda_i |<theta0, v_i>| (equation (3.6), the power step in coordinates), not by lambda_i alone.",
             rtol=1e-8, atol=1e-10,
+        ),
+        _entry(
+            "3.4b", "why the power method chose that component", _power_why,
+            hint="Write theta in the basis v_i: one step maps c_i to lambda_i c_i^2 / norm.",
         ),
         _entry(
             "4.1", "the distinct entries of a symmetric tensor", _symmetric_distinct_entries,

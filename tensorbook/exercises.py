@@ -266,15 +266,22 @@ def _watching(forbidden, required, user_globals, closure=()):
             except ValueError:  # an empty cell
                 pass
 
+    installed = set()  # the guards and counters already in place: a function named twice is wrapped once
     try:
         for dotted, original in (f for name in forbidden for f in _functions(name)):
+            if id(original) in installed:
+                continue
+
             def guard(*args, _original=original, _dotted=dotted, **kwargs):
                 if sys._getframe(1).f_globals is user_globals:
                     raise _ForbiddenCall(_dotted)
                 return _original(*args, **kwargs)
 
+            installed.add(id(guard))
             replace_everywhere(dotted, original, guard)
         for dotted, original in (f for name in required for f in _functions(name)):
+            if id(original) in installed:
+                continue
             calls[dotted] = 0
 
             def counter(*args, _original=original, _dotted=dotted, **kwargs):
@@ -282,6 +289,7 @@ def _watching(forbidden, required, user_globals, closure=()):
                     calls[_dotted] += 1
                 return _original(*args, **kwargs)
 
+            installed.add(id(counter))
             replace_everywhere(dotted, original, counter)
         yield calls
     finally:

@@ -353,3 +353,44 @@ def test_chapter_5_exercises_take_functions_checked_against_the_package():
     assert tb.exercise("5.2").check(lambda lam, alpha0: 4 * alpha0 * (alpha0 + 1) / ((alpha0 + 2) ** 2 * lam**2))
     assert not tb.exercise("5.2").check(lambda lam, alpha0: 4 * 2 / (9 * lam**2))  # alpha0 = 1 hard-wired
     assert tb.exercise("5.2b").check(2) and not tb.exercise("5.2b").check(0)
+
+
+def test_chapter_2_and_3_exercises_take_functions_and_check_the_explanations():
+    import tensorly as tl
+
+    from tensorbook._exercise_bank import _als_update_cases, _als_update_lstsq, _mode1_cases, _mode1_loops
+
+    for X, U in _mode1_cases():  # the bank's loops against TensorLy's mode product
+        np.testing.assert_allclose(_mode1_loops(X, U), tl.tenalg.mode_dot(X, U, 1), atol=1e-12)
+
+    def by_unfolding(X, U):
+        return tb.fold(U @ tb.unfold(X, 1), 1, (X.shape[0], U.shape[0], X.shape[2]))
+
+    assert tb.exercise("2.1").check(by_unfolding)
+    assert "called tensorbook.mode_dot" in tb.exercise("2.1").check(lambda X, U: tb.mode_dot(X, U, 1)).message
+    skips = tb.exercise("2.1").check(lambda X, U: np.moveaxis(U @ np.moveaxis(X, 1, -2), -2, 1))
+    assert not skips and "did not call" in skips.message
+    assert tb.exercise("2.4b").check(3.0) and not tb.exercise("2.4b").check(2.0)
+
+    for X, factors, mode in _als_update_cases():  # against the normal equations with TensorLy's Khatri-Rao
+        others = [f for k, f in enumerate(factors) if k != mode]
+        kr = tl.tenalg.khatri_rao(others)
+        expected = tl.unfold(X, mode) @ kr @ np.linalg.inv(kr.T @ kr)
+        np.testing.assert_allclose(_als_update_lstsq(X, factors, mode), expected, rtol=1e-8, atol=1e-10)
+
+    def by_mttkrp(X, factors, mode):
+        R = next(f.shape[1] for f in factors if f is not None)
+        gram = np.ones((R, R))
+        for k, f in enumerate(factors):
+            if k != mode:
+                gram *= f.T @ f
+        return np.linalg.solve(gram, tb.mttkrp(X, factors, mode).T).T
+
+    assert tb.exercise("3.2").check(by_mttkrp)
+    mode0_only = tb.exercise("3.2").check(lambda X, factors, mode: by_mttkrp(X, factors, 0)[: X.shape[mode]])
+    assert not mode0_only
+    with_kr = tb.exercise("3.2").check(lambda X, factors, mode: tb.unfold(X, mode) @ tb.khatri_rao(
+        [f for k, f in enumerate(factors) if k != mode]) @ np.linalg.pinv(np.ones((1, 1))))
+    assert not with_kr and "called" in with_kr.message
+    assert tb.exercise("3.3b").check("B") and not tb.exercise("3.3b").check("a")
+    assert tb.exercise("3.4b").check("c") and not tb.exercise("3.4b").check("b")
