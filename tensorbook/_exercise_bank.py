@@ -628,7 +628,8 @@ EXERCISES = {
         _entry(
             "2.4b", "what T(I, a_0, a_0) is", lambda: float(_power_step_eigenvector() @ _power_step_eigenvector())
             ** 0.5,
-            hint="Compare the answer with a_0: divide one by the other, entry by entry.",
+            hint="Compare the answer with a_0: divide one by the other, entry by entry; every ratio is the same number: "
+                 "answer that one number.",
             rtol=1e-10,
         ),
         _entry(
