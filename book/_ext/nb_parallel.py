@@ -112,8 +112,8 @@ def execute_missing(app, env, docnames, workers: int | None = None) -> list[str]
             docname, path, fmt, nb = futures[future]
             seconds, error = future.result()
             if error is not None:
-                logger.info("tensorbook: %s failed (%s); it is executed again when read, to report it",
-                            docname, type(error).__name__)
+                logger.info("tensorbook: %s failed in the parallel pass (%s: %s); it is executed again when read, "
+                            "to report it", docname, type(error).__name__, str(error)[-2000:])
                 continue
             record = cache.add_nb_to_project(str(path), read_data=fmt) if fmt else cache.add_nb_to_project(str(path))
             cache.cache_notebook_bundle(CacheBundleIn(nb, record.uri, data={"execution_seconds": seconds}),
