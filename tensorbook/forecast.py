@@ -34,6 +34,13 @@ prediction ``y = W_y h + b_y`` back as its next input, in training as at test
 time. Gradients are by backpropagation through time, written out below and
 checked against finite differences in the tests; training uses Adam with
 gradient-norm clipping, a chronological validation split and early stopping.
+
+Seasonality is handled by default: :class:`Forecaster` finds the dominant
+period of its training series (:func:`dominant_period`), models the seasonal
+changes ``y(t) - y(t - season)`` with the seasonal-naive forecast as its
+starting point (a skip connection, the output layer at zero), and trains on a
+full season ahead. The baselines to judge it against are :func:`persistence`,
+:func:`seasonal_naive` and Holt-Winters :func:`exponential_smoothing`.
 """
 
 import math
@@ -52,6 +59,8 @@ from ._threads import single_threaded_blas
 
 __all__ = [
     "Forecaster",
+    "dominant_period",
+    "exponential_smoothing",
     "n_parameters",
     "persistence",
     "seasonal_naive",
@@ -107,7 +116,7 @@ class _Spec:
         return out
 
     def init(self, rng, dtype):
-        """Glorot-style random weights: every pre-activation starts with variance about 1."""
+        """Glorot-style random weights (every pre-activation starts with variance about 1); output layer 0."""
         flat = np.zeros(self.size, dtype=dtype)
         v = self.views(flat)
         for part in ("enc", "dec"):
@@ -120,7 +129,9 @@ class _Spec:
                 else:  # inner cores keep the running rank vector near unit size
                     scale = 1.0 / math.sqrt(self.state)
                 core[...] = rng.normal(0.0, scale, core.shape)
-        v["out_W"][...] = rng.normal(0.0, 1.0 / math.sqrt(self.hidden), v["out_W"].shape)
+        # The output layer starts at zero: an untrained forecaster makes its skip forecast exactly
+        # (persistence with the residual decoder, the seasonal-naive forecast with seasonal differencing).
+        v["out_W"][...] = 0.0
         return flat
 
 
@@ -194,6 +205,110 @@ def n_parameters(cell, n_features, hidden_size, n_lags=None, order=None, tt_rank
         return spec.size
     per_cell_train = sum(spec.ranks[p] * spec.state * spec.ranks[p + 1] for p in range(order))
     return spec.size + 2 * (spec.state**order * spec.width - per_cell_train)
+
+
+# ---------------------------------------------------------------------------
+# The dominant period of a series
+# ---------------------------------------------------------------------------
+
+_PERIOD_Z = 4.0  # how many standard errors an autocorrelation peak must clear to count as a season
+
+
+def _autocorrelation(series, max_lag):
+    """Autocorrelation at lags 0..max_lag of each feature, linearly detrended, averaged over the features."""
+    n_time = series.shape[0]
+    t = np.arange(n_time, dtype=np.float64)
+    t -= t.mean()
+    centred = series - series.mean(axis=0)
+    slope = (t @ centred) / (t @ t)
+    resid = centred - t[:, None] * slope
+    spectrum = np.fft.rfft(resid, 2 * n_time, axis=0)
+    cov = np.fft.irfft(spectrum * np.conj(spectrum), 2 * n_time, axis=0)[: max_lag + 1]
+    var = cov[0]
+    keep = var > 1e-12 * np.maximum(1.0, np.abs(series).max(axis=0)) ** 2
+    if not keep.any():
+        return np.zeros(max_lag + 1)
+    return (cov[:, keep] / var[keep]).mean(axis=1)
+
+
+def dominant_period(series, max_lag=None):
+    """The dominant seasonal period of a series, from its autocorrelation, or None if it has none.
+
+    The rule, on the series as given (the training data):
+
+    1. Remove each feature's mean and linear trend, and compute its sample
+       autocorrelation ``r(k)`` at lags ``k = 1, ..., max_lag``; average
+       over the features.
+    2. Score each candidate period ``k`` (``2 <= k <= max_lag // 2``) by
+       ``(r(k) + r(2k)) / 2``: a true season repeats, so the series is
+       correlated with itself one *and* two periods back, while a chance
+       bump of the autocorrelation (or a quasi-period that fades) rarely is.
+    3. The dominant period is the candidate whose score is the highest
+       local maximum.
+    4. It counts only if ``r(k)`` is significant: at least 4 standard errors,
+       with Bartlett's standard error ``sqrt((1 + 2 r(1)**2 + ... + 2 r(m)**2) / n)``
+       (``n`` time steps), the sum running over the short-memory lags ``1, ..., m``,
+       those before ``r`` first turns negative (``m <= k - 1``). It allows for the
+       correlation of nearby steps: a random walk or a slow AR process has a
+       large ``r`` over many lags, hence a large error, and no season.
+       Otherwise the result is None.
+
+    The level series is used rather than its first differences: differencing
+    a noisy series multiplies its noise and leaves little of a smooth cycle in
+    the autocorrelation, while the detrending and Bartlett's error keep trends
+    and random walks from passing as seasons.
+
+    Parameters
+    ----------
+    series : array_like, shape (time,) or (time, features)
+        Evenly spaced, finite observations.
+    max_lag : int, optional
+        The largest lag examined; candidate periods go up to ``max_lag // 2``.
+        Default ``time // 3``, so that a period is seen at least three times
+        (twice at its scoring lag ``2k``, with at least a third of the
+        series overlapping). At most ``time - 1``.
+
+    Returns
+    -------
+    int or None
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tensorbook.forecast import dominant_period
+    >>> rng = np.random.default_rng(0)
+    >>> t = np.arange(30 * 48)                          # 30 days, half-hourly
+    >>> daily = np.sin(2 * np.pi * t / 48) + 0.5 * rng.standard_normal(t.size)
+    >>> dominant_period(daily)
+    48
+    >>> print(dominant_period(np.cumsum(rng.standard_normal(1000))))   # a random walk
+    None
+    """
+    arr = as_float_array(series, "series", ndim=(1, 2))
+    arr = np.asarray(arr, dtype=np.float64)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    check_finite({"series": arr})
+    n_time = arr.shape[0]
+    if max_lag is None:
+        max_lag = n_time // 3
+    else:
+        max_lag = check_int(max_lag, "max_lag")
+        if max_lag >= n_time:
+            raise ValueError(f"max_lag must be less than the series length {n_time}, got {max_lag}")
+    if max_lag < 6:
+        return None
+    r = _autocorrelation(arr, max_lag)
+    lags = np.arange(2, max_lag // 2 + 1)
+    score = (r[lags] + r[2 * lags]) / 2
+    inner = np.flatnonzero((score[1:-1] > score[:-2]) & (score[1:-1] >= score[2:])) + 1
+    if inner.size == 0:
+        return None
+    best = int(lags[inner[np.argmax(score[inner])]])
+    negative = np.flatnonzero(r[1:best] <= 0.0)
+    memory = int(negative[0]) + 1 if negative.size else best  # the lags before r first turns negative
+    std_error = math.sqrt((1.0 + 2.0 * float(np.sum(r[1:memory] ** 2))) / n_time)
+    return best if r[best] >= _PERIOD_Z * std_error else None
 
 
 # ---------------------------------------------------------------------------
@@ -389,19 +504,35 @@ class Forecaster(BaseEstimator):
     input_steps : int
         Length of the history the encoder reads (at least 1; the last value
         of the history is the decoder's first input).
-    residual : bool
-        The decoder predicts the change from its input: ``y = x + W_y h + b_y``
-        (so an untrained decoder starts near the persistence forecast).
-        False: ``y = W_y h + b_y``.
-    season : int, optional
-        Seasonal differencing: when given, the networks model the change
-        ``y(t) - y(t - season)`` (what :func:`seasonal_naive` would get wrong)
+    residual : bool or "auto"
+        True: the decoder predicts the change from its input,
+        ``y = x + W_y h + b_y``. False: ``y = W_y h + b_y``. The output layer
+        starts at zero, so an untrained forecaster makes the forecast of its
+        *skip*: with ``residual=True`` the last value repeated (persistence),
+        with ``residual=False`` and a season the seasonal-naive forecast
+        (plus the training part's mean seasonal change). "auto" (default):
+        False when the forecaster differences by a season, True otherwise,
+        so the network only learns a correction to the better of the two
+        naive forecasts. (A residual decoder on seasonal changes would start
+        from "the last seasonal change persists", which on a noisy series is
+        worse than seasonal naive a day ahead.)
+    season : int, "auto" or None
+        Seasonal differencing: with a period ``s``, the networks model the
+        change ``y(t) - y(t - s)`` (what :func:`seasonal_naive` gets wrong)
         and the forecast adds back the value one season earlier. The history
-        must then hold ``input_steps + season`` steps. None: model ``y`` itself.
-    output_steps : int
+        given to :meth:`predict` must then hold ``input_steps + s`` steps.
+        "auto" (default): ``s`` is :func:`dominant_period` of the series
+        given to :meth:`fit` (the highest significant peak of its
+        autocorrelation; None when there is none); ``season_`` holds what it
+        found. None: no differencing, the networks model ``y`` itself.
+    output_steps : int or "auto"
         Horizon trained on: the loss is the mean squared error of the decoder's
         ``output_steps`` predictions, each fed back as the next input.
-        :meth:`predict` can run the decoder for any horizon.
+        :meth:`predict` can run the decoder for any horizon, but beyond
+        ``output_steps`` it runs on states it was never trained on, and its
+        errors grow fast: train on the horizon you forecast. "auto"
+        (default): a full season, ``season_`` steps, when there is one (a day
+        ahead for a daily cycle), else 12; ``output_steps_`` holds it.
     batch_size, learning_rate, clip_norm : int, float, float or None
         Adam's mini-batch size and step size; gradients whose norm exceeds
         ``clip_norm`` are scaled down to it (None: no clipping).
@@ -422,6 +553,12 @@ class Forecaster(BaseEstimator):
 
     Attributes
     ----------
+    season_ : int or None
+        The seasonal period used: ``season``, or what "auto" found.
+    residual_ : bool
+        Whether the decoder is residual: ``residual``, or what "auto" chose.
+    output_steps_ : int
+        The horizon trained on: ``output_steps``, or what "auto" chose.
     n_features_in_ : int
     n_params_ : int
         Trainable parameters (:func:`n_parameters`).
@@ -432,18 +569,28 @@ class Forecaster(BaseEstimator):
         Per-feature mean and standard deviation of the training part; the
         networks see ``(series - mean_) / scale_`` and predictions are mapped back.
     history_ : dict
-        ``train_loss`` and ``val_loss`` per epoch (mean squared error in scaled units).
+        ``train_loss`` and ``val_loss`` per epoch (mean squared error in scaled
+        units), and ``initial_val_loss``, the validation loss of the untrained
+        start.
     best_epoch_, n_epochs_ : int
+        The epoch whose weights are kept (the lowest validation loss), and
+        the number of epochs run. ``best_epoch_`` is -1 when no epoch improved
+        on the untrained start, whose output layer is zero: the forecaster
+        then makes its skip forecast (see ``residual``), so training never
+        leaves it worse, on the validation windows, than that naive forecast.
 
     Examples
     --------
     >>> import numpy as np
     >>> from tensorbook.forecast import Forecaster
+    >>> rng = np.random.default_rng(0)
     >>> t = np.arange(600)
-    >>> series = np.sin(2 * np.pi * t / 24)[:, None]            # (time, features)
+    >>> series = (np.sin(2 * np.pi * t / 24) + 0.2 * rng.standard_normal(600))[:, None]   # (time, features)
     >>> model = Forecaster("tlstm", hidden_size=8, input_steps=12, output_steps=6,
     ...                    max_epochs=5, random_state=0).fit(series)
-    >>> model.predict(series[:100], horizon=6).shape
+    >>> model.season_, model.residual_          # the daily cycle, found in the data
+    (24, False)
+    >>> model.predict(series[:100], horizon=6).shape   # needs input_steps + season_ = 36 steps or more
     (6, 1)
     >>> model.n_params_
     4625
@@ -457,9 +604,9 @@ class Forecaster(BaseEstimator):
         order=None,
         tt_rank=None,
         input_steps=12,
-        output_steps=12,
-        residual=True,
-        season=None,
+        output_steps="auto",
+        residual="auto",
+        season="auto",
         batch_size=64,
         learning_rate=3e-3,
         clip_norm=1.0,
@@ -496,9 +643,13 @@ class Forecaster(BaseEstimator):
             self.cell, self.hidden_size, self.n_lags, self.order, self.tt_rank
         )
         check_int(self.input_steps, "input_steps")
-        check_int(self.output_steps, "output_steps")
-        if self.season is not None:
-            check_int(self.season, "season")
+        if not (isinstance(self.output_steps, str) and self.output_steps == "auto"):
+            ok = isinstance(self.output_steps, numbers.Integral) and not isinstance(self.output_steps, bool)
+            if not ok or self.output_steps < 1:
+                raise ValueError(f"output_steps must be 'auto' or an integer >= 1, got {self.output_steps!r}")
+        _check_season(self.season)
+        if not (isinstance(self.residual, (bool, np.bool_)) or (isinstance(self.residual, str) and self.residual == "auto")):
+            raise ValueError(f"residual must be True, False or 'auto', got {self.residual!r}")
         check_int(self.batch_size, "batch_size")
         check_int(self.max_epochs, "max_epochs")
         check_int(self.patience, "patience")
@@ -548,16 +699,23 @@ class Forecaster(BaseEstimator):
     def _fit(self, series):
         hidden, n_lags, order, ranks = self._validated()
         series = _check_series(series, "series")
-        if self.season is not None:
-            if series.shape[0] <= self.season:
+        season = dominant_period(series) if self.season == "auto" else self.season
+        level_scale = None
+        if season is not None:
+            if series.shape[0] <= season:
                 raise ValueError(
-                    f"series must be longer than season = {self.season} steps, got {series.shape[0]}"
+                    f"series must be longer than season = {season} steps, got {series.shape[0]}"
                 )
-            series = series[self.season :] - series[: -self.season]
+            level_scale = series.std(axis=0)
+            series = series[season:] - series[:-season]
         n_time, n_feat = series.shape
-        window = self.input_steps + self.output_steps
+        if self.output_steps == "auto":
+            output_steps = season if season is not None else 12
+        else:
+            output_steps = self.output_steps
+        window = self.input_steps + output_steps
         n_train = int(round(n_time * (1.0 - self.validation_fraction)))
-        n_val_windows = n_time - n_train - self.output_steps + 1
+        n_val_windows = n_time - n_train - output_steps + 1
         if n_train - window + 1 < 1 or n_val_windows < 1:
             raise ValueError(
                 f"series is too short: {n_time} time steps leave {max(n_train - window + 1, 0)} training "
@@ -568,6 +726,9 @@ class Forecaster(BaseEstimator):
         mean = series[:n_train].mean(axis=0)
         scale = series[:n_train].std(axis=0)
         flat = np.flatnonzero(scale <= 1e-12 * np.maximum(1.0, np.abs(mean)))
+        if flat.size and level_scale is not None:  # an exactly periodic feature: scale its changes as its values
+            scale[flat] = level_scale[flat]
+            flat = np.flatnonzero(scale <= 1e-12 * np.maximum(1.0, np.abs(mean)))
         if flat.size:
             raise ValueError(
                 f"series feature {int(flat[0])} is constant over the training part; "
@@ -578,11 +739,16 @@ class Forecaster(BaseEstimator):
         val = sliding_windows(scaled[n_train - self.input_steps :], window)
 
         rng = check_random_state(self.random_state)
-        spec = _Spec(self.cell, n_feat, hidden, n_lags, order, ranks, residual=bool(self.residual))
+        residual = season is None if self.residual == "auto" else bool(self.residual)
+        spec = _Spec(self.cell, n_feat, hidden, n_lags, order, ranks, residual=residual)
         theta = spec.init(rng, dtype)
         adam = _Adam(spec.size, dtype, float(self.learning_rate), self.clip_norm)
         history = {"train_loss": [], "val_loss": []}
-        best = (np.inf, 0, theta.copy())
+        # The untrained start (the skip forecast: persistence or seasonal naive) is the first candidate:
+        # training is kept only where it improves on it on the validation windows.
+        initial = _mse(spec, theta, val, self.input_steps)
+        history["initial_val_loss"] = initial
+        best = (initial, -1, theta.copy())
         with progress_bar(self.max_epochs, f"{self.cell} H={hidden}", "epoch", self.verbose) as bar:
             for epoch in range(self.max_epochs):
                 order_ = rng.permutation(train.shape[0])
@@ -603,6 +769,9 @@ class Forecaster(BaseEstimator):
                 bar.update()
                 if epoch - best[1] >= self.patience:
                     break
+        self.season_ = season
+        self.residual_ = residual
+        self.output_steps_ = output_steps
         self.spec_ = spec
         self.theta_ = best[2]
         self.params_ = spec.views(self.theta_)
@@ -622,7 +791,7 @@ class Forecaster(BaseEstimator):
         Parameters
         ----------
         history : array_like, shape (time, features) or (batch, time, features)
-            Recent observations; the last ``input_steps`` (plus ``season``)
+            Recent observations; the last ``input_steps`` (plus ``season_``)
             of them are used.
         horizon : int
             Number of steps to forecast, >= 1 (any length: the decoder keeps
@@ -648,7 +817,7 @@ class Forecaster(BaseEstimator):
                 f"history must have {self.n_features_in_} features (the last axis), as in fit; "
                 f"got shape {history.shape}"
             )
-        season = self.season or 0
+        season = self.season_ or 0
         need = self.input_steps + season
         if batch.shape[1] < need:
             what = f"input_steps + season = {self.input_steps} + {season}" if season else f"input_steps = {need}"
@@ -667,6 +836,15 @@ class Forecaster(BaseEstimator):
         for k in range(horizon if season else 0):  # undo the differencing, step by step
             out[:, k] += batch[:, need - season + k] if k < season else out[:, k - season]
         return out[0] if single else out
+
+
+def _check_season(season):
+    """``season`` as None, "auto" or an int >= 1, or a ValueError naming it."""
+    if season is None or (isinstance(season, str) and season == "auto"):
+        return season
+    if isinstance(season, numbers.Integral) and not isinstance(season, bool) and season >= 1:
+        return int(season)
+    raise ValueError(f"season must be None, 'auto' or an integer >= 1 (a number of time steps), got {season!r}")
 
 
 def _mse(spec, theta, windows, input_steps):
@@ -777,6 +955,109 @@ def seasonal_naive(history, horizon, season):
     return last[..., idx, :]
 
 
+def exponential_smoothing(series, horizon, *, n_fit, season="auto"):
+    """Holt-Winters forecasts (additive seasonality, no trend) from every time step after a fitting part.
+
+    The baseline a forecaster's user tries after seasonal naive. Its
+    parameters are fitted once, by statsmodels' ``ExponentialSmoothing(...,
+    trend=None, seasonal="add", seasonal_periods=season,
+    initialization_method="estimated")`` on ``series[:n_fit]``, one feature
+    at a time; then, with those parameters fixed, the level ``l`` and the
+    seasonal terms ``s`` are updated by every new observation ``y(t)``::
+
+        l(t) = alpha * (y(t) - s(t - m)) + (1 - alpha) * l(t - 1)
+        s(t) = gamma * (y(t) - l(t - 1)) + (1 - gamma) * s(t - m)
+
+    (``m = season``) and each forecast is ``l(t) + s(t + k - m)``, the
+    seasonal term of the same phase, for ``k = 1, ..., horizon`` (``k <= m``;
+    beyond, the last season repeats). Without a season it is simple
+    exponential smoothing, ``l(t)`` repeated. Refitting at every forecast
+    origin would cost a fit per window; updating the fitted model's states
+    is what a user does with a model fitted once.
+
+    Parameters
+    ----------
+    series : array_like, shape (time, features)
+    horizon : int
+    n_fit : int
+        Length of the fitting part; at least two seasons (``2 * season``
+        steps) and at most ``time``.
+    season : int, "auto" or None
+        The seasonal period; "auto" (default) is
+        :func:`dominant_period` of ``series[:n_fit]``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (time - n_fit + 1, horizon, features)
+        Row ``i`` is the forecast of the ``horizon`` steps after
+        ``series[:n_fit + i]``, made from that history alone.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tensorbook.forecast import exponential_smoothing
+    >>> t = np.arange(24 * 20)
+    >>> series = (10 + np.sin(2 * np.pi * t / 24))[:, None]
+    >>> forecasts = exponential_smoothing(series, 6, n_fit=24 * 15, season=24)
+    >>> forecasts.shape, bool(np.allclose(forecasts[0], series[24 * 15:24 * 15 + 6], atol=1e-3))
+    ((121, 6, 1), True)
+    """
+    series = _check_series(series, "series")
+    horizon = check_int(horizon, "horizon")
+    n_time = series.shape[0]
+    n_fit = check_int(n_fit, "n_fit", minimum=2)
+    if n_fit > n_time:
+        raise ValueError(f"n_fit must be at most the series length {n_time}, got {n_fit}")
+    season = _check_season(season)
+    if season == "auto":
+        season = dominant_period(series[:n_fit])
+    if season is not None and n_fit < 2 * season:
+        raise ValueError(
+            f"n_fit must hold at least two seasons (2 * {season} steps) to fit the seasonal terms, got {n_fit}"
+        )
+    alpha, gamma, level, seasonal = _fit_exponential_smoothing(series[:n_fit], season)
+    m = season or 1
+    n_out = n_time - n_fit + 1
+    out = np.empty((n_out, horizon, series.shape[1]))
+    buffer = np.empty((n_time + m, series.shape[1]))  # buffer[m + t] = s(t); the first m are the initial terms
+    buffer[:m] = seasonal
+    steps = np.arange(horizon)
+    for t in range(n_time):
+        y = series[t]
+        previous = level
+        level = alpha * (y - buffer[t]) + (1 - alpha) * previous
+        buffer[m + t] = gamma * (y - previous) + (1 - gamma) * buffer[t]
+        if t >= n_fit - 1:  # forecast from the history series[:t + 1]
+            phase = t + 1 + steps % m  # s(t + 1 + k - m) sits at buffer[t + 1 + k]
+            out[t - n_fit + 1] = level + (buffer[phase] if season else 0.0)
+    return out
+
+
+_holt_winters = exponential_smoothing  # for compare_forecasters, whose flag has the same name
+
+
+def _fit_exponential_smoothing(part, season):
+    """statsmodels' fit, one feature at a time: smoothing weights and initial states, as arrays over features."""
+    import warnings
+
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    n_feat = part.shape[1]
+    alpha, gamma, level = np.empty(n_feat), np.zeros(n_feat), np.empty(n_feat)
+    seasonal = np.zeros((season or 1, n_feat))
+    for j in range(n_feat):
+        model = ExponentialSmoothing(part[:, j], trend=None, seasonal=None if season is None else "add",
+                                     seasonal_periods=season, initialization_method="estimated")
+        with warnings.catch_warnings():  # convergence chatter of the optimiser
+            warnings.simplefilter("ignore")
+            params = model.fit().params
+        alpha[j], level[j] = params["smoothing_level"], params["initial_level"]
+        if season is not None:
+            gamma[j] = params["smoothing_seasonal"]
+            seasonal[:, j] = params["initial_seasons"]
+    return alpha, gamma, level, seasonal
+
+
 def rmse_by_horizon(predictions, truth):
     """Root-mean-squared error at each forecast step, pooled over windows and features.
 
@@ -806,15 +1087,22 @@ def rmse_by_horizon(predictions, truth):
     return np.sqrt(np.mean((predictions - truth) ** 2, axis=(0, 2)))
 
 
-def compare_forecasters(series, models, *, input_steps, horizon, seasons=(), test_fraction=0.2,
-                        seeds=(0,), test_stride=1, verbose=False):
+def compare_forecasters(series, models, *, input_steps, horizon, seasons=("auto",), exponential_smoothing=True,
+                        test_fraction=0.2, seeds=(0,), test_stride=1, verbose=False):
     """RMSE by horizon of baselines and trained forecasters on the last part of one series.
 
-    The first ``1 - test_fraction`` of ``series`` is given to each model's
-    :meth:`Forecaster.fit` (which keeps its own last ``validation_fraction``
-    for early stopping); every window of ``input_steps + horizon`` steps whose
-    forecast lies in the rest (every ``test_stride``-th) is forecast, and the
-    errors are pooled over windows and features at each step ahead.
+    The first ``1 - test_fraction`` of ``series`` (the *fitting part*) is
+    given to each model's :meth:`Forecaster.fit` (which keeps its own last
+    ``validation_fraction`` for early stopping) and to the exponential
+    smoothing's fit; every window of ``horizon`` steps in the rest (every
+    ``test_stride``-th) is forecast from the history before it, and the errors
+    are pooled over windows and features at each step ahead.
+
+    The baselines: persistence, seasonal naive for each period of
+    ``seasons``, and Holt-Winters exponential smoothing
+    (:func:`exponential_smoothing`, additive seasonality with the dominant
+    period of the fitting part, parameters fitted once on it, states updated
+    by the test observations).
 
     Parameters
     ----------
@@ -824,10 +1112,13 @@ def compare_forecasters(series, models, *, input_steps, horizon, seasons=(), tes
         ``output_steps`` and ``random_state`` are set here: ``output_steps``
         is ``horizon``).
     input_steps, horizon : int
-    seasons : sequence of int
-        Periods for :func:`seasonal_naive` baselines (each needs
-        ``season <= input_steps + ...``: the baseline sees ``season`` steps of
-        history, which may be more than the models' ``input_steps``).
+    seasons : sequence of int or "auto"
+        Periods for :func:`seasonal_naive` baselines; "auto" is
+        :func:`dominant_period` of the fitting part (no baseline if it finds
+        none). A baseline sees ``season`` steps of history, which may be
+        more than the models' ``input_steps``.
+    exponential_smoothing : bool
+        Include the exponential-smoothing baseline (needs statsmodels).
     test_fraction : float
         In ``(0, 0.5]``.
     seeds : sequence of int
@@ -841,7 +1132,9 @@ def compare_forecasters(series, models, *, input_steps, horizon, seasons=(), tes
     dict
         ``rmse``: name -> array (n_seeds, horizon) (one row for the
         baselines); ``n_params``: name -> int (0 for the baselines);
-        ``epochs`` and ``seconds``: name -> list per seed; ``n_windows``;
+        ``season``: name -> the model's ``season_`` (None without one);
+        ``epochs`` and ``seconds``: name -> list per seed; ``period``: what
+        :func:`dominant_period` finds in the fitting part; ``n_windows``;
         ``horizon``; ``input_steps``.
 
     Examples
@@ -851,9 +1144,11 @@ def compare_forecasters(series, models, *, input_steps, horizon, seasons=(), tes
     >>> t = np.arange(800)
     >>> series = (np.sin(2 * np.pi * t / 24) + 0.1 * np.random.default_rng(0).normal(size=800))[:, None]
     >>> result = compare_forecasters(series, {"lstm": dict(cell="lstm", hidden_size=8, max_epochs=3)},
-    ...                              input_steps=24, horizon=6, seasons=(24,))
-    >>> sorted(result["rmse"]), result["rmse"]["lstm"].shape
-    (['lstm', 'persistence', 'seasonal naive (24)'], (1, 6))
+    ...                              input_steps=24, horizon=6)
+    >>> result["period"], result["season"]["lstm"], result["rmse"]["lstm"].shape
+    (24, 24, (1, 6))
+    >>> sorted(result["rmse"])
+    ['exponential smoothing (24)', 'lstm', 'persistence', 'seasonal naive (24)']
     """
     import time
 
@@ -862,27 +1157,26 @@ def compare_forecasters(series, models, *, input_steps, horizon, seasons=(), tes
     horizon = check_int(horizon, "horizon")
     test_stride = check_int(test_stride, "test_stride")
     check_real(test_fraction, "test_fraction", low=0, high=0.5, low_open=True)
-    seasons = tuple(check_int(p, "seasons") for p in seasons)
     n_fit = int(round(series.shape[0] * (1.0 - test_fraction)))
-    context = max((input_steps + (kwargs.get("season") or 0) for kwargs in models.values()), default=input_steps)
-    context = max((context, input_steps, *seasons))
-    if n_fit < context or series.shape[0] - n_fit < horizon:
+    period = dominant_period(series[:n_fit])
+    resolved = []
+    for p in seasons:
+        if isinstance(p, str) and p == "auto":
+            if period is not None:
+                resolved.append(period)
+        else:
+            resolved.append(check_int(p, "seasons"))
+    seasons = tuple(dict.fromkeys(resolved))
+    if series.shape[0] - n_fit < horizon:
         raise ValueError(
-            f"series is too short: a test window needs {context} steps of history before the test part "
-            f"(which starts at step {n_fit}) and {horizon} steps in it, which holds {series.shape[0] - n_fit}"
+            f"series is too short: the test part (from step {n_fit}) holds {series.shape[0] - n_fit} steps, "
+            f"fewer than horizon = {horizon}"
         )
-    windows = sliding_windows(series[n_fit - context :], context + horizon, stride=test_stride)
-    histories, truth = windows[:, :context], windows[:, context:]
-    result = {"rmse": {}, "n_params": {}, "epochs": {}, "seconds": {}, "n_windows": windows.shape[0],
+    result = {"rmse": {}, "n_params": {}, "season": {}, "epochs": {}, "seconds": {}, "period": period,
               "horizon": horizon, "input_steps": input_steps}
-    result["rmse"]["persistence"] = rmse_by_horizon(persistence(histories, horizon), truth)[None]
-    for season in seasons:
-        name = f"seasonal naive ({season})"
-        result["rmse"][name] = rmse_by_horizon(seasonal_naive(histories, horizon, season), truth)[None]
-    for name in (*["persistence"], *[f"seasonal naive ({p})" for p in seasons]):
-        result["n_params"][name] = 0
+    trained = {}
     for name, kwargs in models.items():
-        rows, epochs, seconds = [], [], []
+        fitted, epochs, seconds = [], [], []
         for seed in seeds:
             model = Forecaster(**{**kwargs, "input_steps": input_steps, "output_steps": horizon,
                                   "random_state": seed, "verbose": verbose})
@@ -890,9 +1184,37 @@ def compare_forecasters(series, models, *, input_steps, horizon, seasons=(), tes
             model.fit(series[:n_fit])
             seconds.append(time.perf_counter() - start)
             epochs.append(model.n_epochs_)
-            rows.append(rmse_by_horizon(model.predict(histories, horizon), truth))
-        result["rmse"][name] = np.array(rows)
+            fitted.append(model)
+        trained[name] = fitted
         result["n_params"][name] = model.n_params_
+        result["season"][name] = model.season_
         result["epochs"][name] = epochs
         result["seconds"][name] = seconds
+    context = max((input_steps + (m[0].season_ or 0) for m in trained.values()), default=input_steps)
+    context = max((context, input_steps, *seasons))
+    if n_fit < context:
+        raise ValueError(
+            f"series is too short: a test window needs {context} steps of history before the test part, "
+            f"which starts at step {n_fit}"
+        )
+    windows = sliding_windows(series[n_fit - context :], context + horizon, stride=test_stride)
+    histories, truth = windows[:, :context], windows[:, context:]
+    result["n_windows"] = windows.shape[0]
+    baselines = {"persistence": persistence(histories, horizon)}
+    for season in seasons:
+        baselines[f"seasonal naive ({season})"] = seasonal_naive(histories, horizon, season)
+    if exponential_smoothing:
+        name = "exponential smoothing" + (f" ({period})" if period is not None else "")
+        # row i forecasts after series[:n_fit + i]; window j's history ends at n_fit + j * test_stride
+        every = _holt_winters(series, horizon, n_fit=n_fit, season=period)
+        baselines[name] = every[: (windows.shape[0] - 1) * test_stride + 1 : test_stride]
+    for name, forecast in baselines.items():
+        result["rmse"][name] = rmse_by_horizon(forecast, truth)[None]
+        result["n_params"][name] = 0
+        result["season"][name] = None
+    for name, fitted in trained.items():
+        result["rmse"][name] = np.array([rmse_by_horizon(m.predict(histories, horizon), truth) for m in fitted])
+    order = [*baselines, *trained]
+    for key in ("rmse", "n_params", "season"):
+        result[key] = {name: result[key][name] for name in order}
     return result
