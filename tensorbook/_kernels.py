@@ -10,7 +10,10 @@ later calls and later processes load it from the cache.
 """
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 # Reassociation (to vectorise the reductions) and fused multiply-adds, but not
 # the "no NaN / no infinity" assumptions of fastmath=True: a NaN or infinity
@@ -18,136 +21,250 @@ from numba import njit, prange
 _FASTMATH = {"reassoc", "contract", "arcp", "nsz"}
 
 
-@njit(cache=True, parallel=True, fastmath=_FASTMATH)
-def mttkrp_inner(x, left, right, last_t, out, n_blocks):
-    """MTTKRP for a mode that is not the last one.
+@intrinsic
+def _prefetch(typingctx, array, row, col):
+    """Ask the CPU to start loading the cache line of ``array[row, col]`` (2-D, C order); no other effect.
 
-    ``x`` has shape ``(A, I, B, K)``: the modes before the target, the target
-    mode, the modes strictly between it and the last mode, and the last mode.
-    ``left`` (A, R) and ``right`` (B, R) are the Khatri-Rao products of the
-    factors of those groups of modes, ``last_t`` (R, K) the last factor
-    transposed. Writes ``out[i, r] = sum_{a,b,k} x[a,i,b,k] left[a,r]
-    right[b,r] last_t[r,k]``; the full Khatri-Rao product (A*B*K, R) is never
-    formed. Parallel over ``n_blocks`` blocks of ``i``; within a block the
-    loops follow memory order, so each thread streams contiguous runs of
-    ``x``, and four rank columns share each load of a tensor fibre.
+    LLVM's ``llvm.prefetch`` (read, keep in all cache levels). The MTTKRP kernels
+    compute on a few rows of the tensor at a time; without it the memory reads and
+    the arithmetic take turns instead of overlapping (on the 2-core reference
+    machine, float64 mode 0 of a 200^3 tensor: 9.5 ms without, 7.5 ms with, on
+    one thread). The address must lie inside ``array``.
     """
-    n_a, n_i, n_b, n_k = x.shape
-    rank = out.shape[1]
-    block = (n_i + n_blocks - 1) // n_blocks
-    for blk in prange(n_blocks):
-        lo = blk * block
-        hi = min(lo + block, n_i)
-        acc = np.zeros((max(hi - lo, 0), rank), dtype=np.float64)
-        tmp = np.empty(rank, dtype=np.float64)
-        for a in range(n_a):
-            for i in range(lo, hi):
-                for b in range(n_b):
-                    row = x[a, i, b]
-                    r = 0
-                    while r + 4 <= rank:
-                        c0 = last_t[r]
-                        c1 = last_t[r + 1]
-                        c2 = last_t[r + 2]
-                        c3 = last_t[r + 3]
-                        s0 = 0.0
-                        s1 = 0.0
-                        s2 = 0.0
-                        s3 = 0.0
-                        for k in range(n_k):
-                            v = row[k]
-                            s0 += v * c0[k]
-                            s1 += v * c1[k]
-                            s2 += v * c2[k]
-                            s3 += v * c3[k]
-                        tmp[r] = s0
-                        tmp[r + 1] = s1
-                        tmp[r + 2] = s2
-                        tmp[r + 3] = s3
-                        r += 4
-                    while r < rank:
-                        c0 = last_t[r]
-                        s0 = 0.0
-                        for k in range(n_k):
-                            s0 += row[k] * c0[k]
-                        tmp[r] = s0
-                        r += 1
+    sig = types.void(array, row, col)
+
+    def codegen(context, builder, signature, args):
+        arraytype = signature.args[0]
+        arr = context.make_array(arraytype)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, arraytype, arr, [args[1], args[2]], wraparound=False)
+        byte_ptr = builder.bitcast(ptr, ir.IntType(8).as_pointer())
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [byte_ptr.type, i32, i32, i32]), "llvm.prefetch.p0i8")
+        builder.call(fn, [byte_ptr, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@njit(cache=True, fastmath=_FASTMATH)
+def _rows_times_factor(xm, ct, z, lo, hi, ahead):
+    """``z[m - lo, r] = sum_k xm[m, k] ct[r, k]`` for rows ``lo <= m < hi`` of ``xm``.
+
+    Two rows by five rank columns at a time: ten independent accumulators along
+    ``k`` (the contiguous axis), so the vectorised loop keeps both FMA units busy
+    and each load of a row of ``xm`` serves five FMAs. ``ct`` has a multiple of
+    five rows (zero padded) and ``z`` one spare row for an odd row count.
+    While it works on rows ``m, m + 1`` it prefetches rows ``m + ahead, m +
+    ahead + 1`` (none when ``ahead`` is 0), a share in each block of ranks.
+    """
+    n_pad, n_k = ct.shape
+    zero = np.zeros(1, z.dtype)[0]
+    line = max(1, 64 // xm.itemsize)
+    n_blocks = n_pad // 5
+    m = lo
+    while m < hi:
+        r0 = xm[m]
+        r1 = xm[min(m + 1, hi - 1)]
+        q = m - lo
+        for r in range(0, n_pad, 5):
+            if ahead > 0 and m + ahead + 1 < xm.shape[0]:
+                part = r // 5
+                for k in range(part * n_k // n_blocks // line * line, (part + 1) * n_k // n_blocks, line):
+                    _prefetch(xm, m + ahead, k)
+                    _prefetch(xm, m + ahead + 1, k)
+            c0 = ct[r]
+            c1 = ct[r + 1]
+            c2 = ct[r + 2]
+            c3 = ct[r + 3]
+            c4 = ct[r + 4]
+            s00 = zero
+            s01 = zero
+            s02 = zero
+            s03 = zero
+            s04 = zero
+            s10 = zero
+            s11 = zero
+            s12 = zero
+            s13 = zero
+            s14 = zero
+            for k in range(n_k):
+                u = r0[k]
+                v = r1[k]
+                c = c0[k]
+                s00 += u * c
+                s10 += v * c
+                c = c1[k]
+                s01 += u * c
+                s11 += v * c
+                c = c2[k]
+                s02 += u * c
+                s12 += v * c
+                c = c3[k]
+                s03 += u * c
+                s13 += v * c
+                c = c4[k]
+                s04 += u * c
+                s14 += v * c
+            z[q, r] = s00
+            z[q, r + 1] = s01
+            z[q, r + 2] = s02
+            z[q, r + 3] = s03
+            z[q, r + 4] = s04
+            z[q + 1, r] = s10
+            z[q + 1, r + 1] = s11
+            z[q + 1, r + 2] = s12
+            z[q + 1, r + 3] = s13
+            z[q + 1, r + 4] = s14
+        m += 2
+
+
+_TILE = 64  # rows of the tensor per call of _rows_times_factor: its results stay in L1
+
+
+@njit(cache=True, parallel=True, fastmath=_FASTMATH)
+def mttkrp_rows(xm, n_i, n_b, left, right, ct, parts, n_a_chunks, n_i_chunks, n_b_chunks, ahead):
+    """MTTKRP for a mode that is not the last one, in one pass over the tensor.
+
+    ``xm`` is the tensor as a matrix of rows ``(a, i, b)`` (C order) by the last
+    mode ``k``: ``a`` runs over the modes before the target, ``i`` over the
+    target mode (``n_i``), ``b`` over the modes between it and the last
+    (``n_b``). ``left`` (A, R) and ``right`` (B, R) are the Khatri-Rao products
+    of those groups of factors, ``ct`` the last factor transposed and padded
+    with zero rows to a multiple of five. Each row is first contracted with the
+    last factor (``z = row @ C``, two rows by five columns in registers), then
+    ``z * left[a] * right[b]`` is added to row ``i`` of the result: the
+    Khatri-Rao product of all the other factors is never formed.
+
+    The work is split into ``n_a_chunks * n_i_chunks * n_b_chunks`` tasks;
+    tasks that share an ``(a, b)`` chunk write different rows of the same
+    ``parts[a_chunk * n_b_chunks + b_chunk]`` (I, R), which the caller sums in
+    order. The ``a`` and ``b`` chunk counts depend on the shape only, so the
+    result does not depend on the number of threads. Rows ``ahead`` of the
+    current ones are prefetched (0: none).
+    """
+    n_rows, n_k = xm.shape
+    n_a = n_rows // (n_i * n_b)
+    rank = parts.shape[2]
+    n_tasks = n_a_chunks * n_i_chunks * n_b_chunks
+    for task in prange(n_tasks):
+        ac = task // (n_i_chunks * n_b_chunks)
+        ic = (task // n_b_chunks) % n_i_chunks
+        bc = task % n_b_chunks
+        a_lo, a_hi = ac * n_a // n_a_chunks, (ac + 1) * n_a // n_a_chunks
+        i_lo, i_hi = ic * n_i // n_i_chunks, (ic + 1) * n_i // n_i_chunks
+        b_lo, b_hi = bc * n_b // n_b_chunks, (bc + 1) * n_b // n_b_chunks
+        part = parts[ac * n_b_chunks + bc]
+        z = np.empty((_TILE + 1, ct.shape[0]), dtype=parts.dtype)
+        whole_b = b_lo == 0 and b_hi == n_b
+        for a in range(a_lo, a_hi):
+            # rows (a, i, b) for i in [i_lo, i_hi), b in [b_lo, b_hi): one run when b is whole
+            n_runs = 1 if whole_b else i_hi - i_lo
+            for run in range(n_runs):
+                if whole_b:
+                    start = (a * n_i + i_lo) * n_b
+                    stop = (a * n_i + i_hi) * n_b
+                else:
+                    start = (a * n_i + i_lo + run) * n_b + b_lo
+                    stop = start + (b_hi - b_lo)
+                # (i, b) of row `start`, then stepped along (no division per row)
+                i = start // n_b - a * n_i
+                b = start % n_b
+                for lo in range(start, stop, _TILE):
+                    hi = min(lo + _TILE, stop)
+                    _rows_times_factor(xm, ct, z, lo, hi, ahead)
+                    for q in range(hi - lo):
+                        for r in range(rank):
+                            part[i, r] += z[q, r] * left[a, r] * right[b, r]
+                        b += 1
+                        if b == n_b:
+                            b = 0
+                            i += 1
+
+
+@njit(cache=True, fastmath=_FASTMATH)
+def _add_weighted_rows(xm, m, n, w, acc, k_lo, k_hi, ahead):
+    """``acc[r, k] += sum_q w[q, r] xm[m + q, k]`` for ``q < n <= 8`` and ``k_lo <= k < k_hi``.
+
+    Eight rows per pass over ``acc`` (rows past ``n`` repeat the last one with
+    weight zero), one rank column at a time, vectorised along ``k``. The loop
+    runs over slices that start at 0: with ``range(k_lo, k_hi)`` on the full
+    rows LLVM does not vectorise it. The eight rows ``ahead`` of these are
+    prefetched, a share in each rank column (none when ``ahead`` is 0).
+    """
+    line = max(1, 64 // xm.itemsize)
+    per_row = (k_hi - k_lo + line - 1) // line
+    rank = acc.shape[0]
+    ahead_ok = ahead > 0 and m + ahead + 8 <= xm.shape[0]
+    x0 = xm[m, k_lo:k_hi]
+    x1 = xm[m + min(1, n - 1), k_lo:k_hi]
+    x2 = xm[m + min(2, n - 1), k_lo:k_hi]
+    x3 = xm[m + min(3, n - 1), k_lo:k_hi]
+    x4 = xm[m + min(4, n - 1), k_lo:k_hi]
+    x5 = xm[m + min(5, n - 1), k_lo:k_hi]
+    x6 = xm[m + min(6, n - 1), k_lo:k_hi]
+    x7 = xm[m + min(7, n - 1), k_lo:k_hi]
+    for r in range(rank):
+        if ahead_ok:
+            for ell in range(r * 8 * per_row // rank, (r + 1) * 8 * per_row // rank):
+                _prefetch(xm, m + ahead + ell // per_row, k_lo + (ell % per_row) * line)
+        p0 = w[0, r]
+        p1 = w[1, r]
+        p2 = w[2, r]
+        p3 = w[3, r]
+        p4 = w[4, r]
+        p5 = w[5, r]
+        p6 = w[6, r]
+        p7 = w[7, r]
+        za = acc[r, k_lo:k_hi]
+        for k in range(k_hi - k_lo):
+            # one expression, not eight "+=": 20 % faster (LLVM balances the sum)
+            za[k] = (za[k] + p0 * x0[k] + p1 * x1[k] + p2 * x2[k] + p3 * x3[k]
+                     + p4 * x4[k] + p5 * x5[k] + p6 * x6[k] + p7 * x7[k])
+
+
+@njit(cache=True, parallel=True, fastmath=_FASTMATH)
+def mttkrp_cols(xm, n_j, left, prev, parts, n_k_chunks, ahead):
+    """MTTKRP for the last mode, in one pass over the tensor.
+
+    ``xm`` is the tensor as a matrix of rows ``(a, j)`` (C order: ``a`` over
+    the modes before the last-but-one, ``j`` over the last-but-one, ``n_j``)
+    by the last mode ``k``. ``left`` (A, R) is the Khatri-Rao product of the
+    first factors, ``prev`` (J, R) the factor of the last-but-one mode. Writes
+    ``parts[c, r, k] = sum over the rows m of chunk c of w[m, r] xm[m, k]``
+    with ``w[m, r] = left[a, r] prev[j, r]`` made on the fly for eight rows at
+    a time (the Khatri-Rao product is never formed; ``_add_weighted_rows``
+    adds them). The
+    caller sums ``parts`` over ``c`` in order; the row chunks
+    (``parts.shape[0]``) depend on the shape only, so the result does not
+    depend on the number of threads. Each chunk is also split into
+    ``n_k_chunks`` ranges of ``k``, which change nothing in the result. Rows
+    ``ahead`` of the current ones are prefetched (0: none).
+    """
+    n_rows, n_k = xm.shape
+    n_chunks, rank = parts.shape[0], parts.shape[1]
+    for task in prange(n_chunks * n_k_chunks):
+        c = task // n_k_chunks
+        kc = task % n_k_chunks
+        lo, hi = c * n_rows // n_chunks, (c + 1) * n_rows // n_chunks
+        k_lo, k_hi = kc * n_k // n_k_chunks, (kc + 1) * n_k // n_k_chunks
+        acc = parts[c]
+        w = np.empty((8, rank), dtype=parts.dtype)
+        a = lo // n_j  # (a, j) of row `lo`, then stepped along (no division per row)
+        j = lo % n_j
+        for m in range(lo, hi, 8):
+            n = min(8, hi - m)
+            for q in range(8):
+                if q < n:
                     for r in range(rank):
-                        acc[i - lo, r] += tmp[r] * left[a, r] * right[b, r]
-        for i in range(lo, hi):
-            for r in range(rank):
-                out[i, r] = acc[i - lo, r]
-
-
-@njit(cache=True, parallel=True, fastmath=_FASTMATH)
-def mttkrp_last(x, left, prev, parts):
-    """MTTKRP for the last mode, as per-block partial sums.
-
-    ``x`` has shape ``(A, J, I)``: the modes before the last-but-one, the
-    last-but-one mode and the target (last) mode. ``left`` (A, R) is the
-    Khatri-Rao product of the first factors, ``prev`` (J, R) the factor of the
-    last-but-one mode. The ``A`` slices are split into ``parts.shape[0]``
-    blocks, one per thread; block ``t`` writes ``parts[t, r, i] = sum over its
-    a, and all j, of x[a,j,i] left[a,r] prev[j,r]``, and the caller sums the
-    blocks. The innermost loop runs along contiguous memory, eight fibres of
-    ``x`` at a time, updating two rank columns per load of those fibres.
-    """
-    n_a, n_j, n_i = x.shape
-    n_blocks, rank = parts.shape[0], parts.shape[1]
-    block = (n_a + n_blocks - 1) // n_blocks
-    for blk in prange(n_blocks):
-        lo = blk * block
-        hi = min(lo + block, n_a)
-        acc = np.zeros((rank, n_i), dtype=np.float64)
-        for a in range(lo, hi):
-            j = 0
-            while j + 8 <= n_j:
-                x0 = x[a, j]
-                x1 = x[a, j + 1]
-                x2 = x[a, j + 2]
-                x3 = x[a, j + 3]
-                x4 = x[a, j + 4]
-                x5 = x[a, j + 5]
-                x6 = x[a, j + 6]
-                x7 = x[a, j + 7]
-                r = 0
-                while r + 2 <= rank:
-                    la = left[a, r]
-                    lb = left[a, r + 1]
-                    p0, p1, p2, p3 = prev[j, r] * la, prev[j + 1, r] * la, prev[j + 2, r] * la, prev[j + 3, r] * la
-                    p4, p5, p6, p7 = prev[j + 4, r] * la, prev[j + 5, r] * la, prev[j + 6, r] * la, prev[j + 7, r] * la
-                    q0, q1, q2, q3 = (prev[j, r + 1] * lb, prev[j + 1, r + 1] * lb,
-                                      prev[j + 2, r + 1] * lb, prev[j + 3, r + 1] * lb)
-                    q4, q5, q6, q7 = (prev[j + 4, r + 1] * lb, prev[j + 5, r + 1] * lb,
-                                      prev[j + 6, r + 1] * lb, prev[j + 7, r + 1] * lb)
-                    za = acc[r]
-                    zb = acc[r + 1]
-                    for i in range(n_i):
-                        v0, v1, v2, v3 = x0[i], x1[i], x2[i], x3[i]
-                        v4, v5, v6, v7 = x4[i], x5[i], x6[i], x7[i]
-                        za[i] += (p0 * v0 + p1 * v1 + p2 * v2 + p3 * v3) + (p4 * v4 + p5 * v5 + p6 * v6 + p7 * v7)
-                        zb[i] += (q0 * v0 + q1 * v1 + q2 * v2 + q3 * v3) + (q4 * v4 + q5 * v5 + q6 * v6 + q7 * v7)
-                    r += 2
-                while r < rank:  # an odd last rank column
-                    za = acc[r]
-                    for jj in range(8):
-                        w = prev[j + jj, r] * left[a, r]
-                        row = x[a, j + jj]
-                        for i in range(n_i):
-                            za[i] += w * row[i]
-                    r += 1
-                j += 8
-            while j < n_j:  # the last fibres, fewer than eight
-                row = x[a, j]
-                for r in range(rank):
-                    w = prev[j, r] * left[a, r]
-                    za = acc[r]
-                    for i in range(n_i):
-                        za[i] += w * row[i]
-                j += 1
-        for r in range(rank):
-            for i in range(n_i):
-                parts[blk, r, i] = acc[r, i]
+                        w[q, r] = left[a, r] * prev[j, r]
+                    j += 1
+                    if j == n_j:
+                        j = 0
+                        a += 1
+                else:
+                    w[q, :] = 0.0
+            _add_weighted_rows(xm, m, n, w, acc, k_lo, k_hi, ahead)
 
 
 @njit(cache=True)

@@ -240,6 +240,27 @@ def test_mode_dot_small_worked_example():
     assert np.shape(got) == () and float(got) == 32.0
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("mode", [0, 1, 2])
+def test_mode_dot_finds_a_non_finite_entry_anywhere_even_where_row_0_of_u_is_zero(bad, mode):
+    # the first and last modes check one row of the product and U: a NaN or an
+    # infinity anywhere in X must still reach it (inf * 0 is nan)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((6, 7, 8))
+    u = rng.standard_normal((3, x.shape[mode]))
+    for where in [(0, 0, 0), (5, 6, 7), (2, 3, 4)]:
+        y = x.copy()
+        y[where] = bad
+        v = u.copy()
+        v[0, where[mode]] = 0.0
+        with pytest.raises(ValueError, match="tensor must contain only finite values"):
+            tb.mode_dot(y, v, mode)
+    v = u.copy()
+    v[2, 1] = bad
+    with pytest.raises(ValueError, match="matrix_or_vector must contain only finite values"):
+        tb.mode_dot(x, v, mode)
+
+
 def test_mode_dot_genuine_overflow_is_returned_not_blamed_on_the_inputs():
     x = np.full((2, 2), 1e200)
     u = np.full((1, 2), 1e200)
@@ -490,6 +511,81 @@ def test_mttkrp_kernel_edge_cases(shape, mode, rank, dtype):
     factors = [make(rng, (s, rank), dtype) for s in shape]
     check_mttkrp(x, factors, mode)
     check_mttkrp(x, factors, mode, none_at_mode=True)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "shape, rank",
+    [
+        ((40, 30, 50), 10),      # the benchmark's layout, smaller: chunks over the target mode
+        ((3, 700, 40), 7),       # mode 0 shorter than the task count: chunks over b too
+        ((2, 3, 5, 401), 11),    # short leading modes, a long last mode
+        ((9000, 6), 3),          # a tall matrix: many row chunks for the last mode
+        ((5, 20000), 4),         # a wide matrix: the last mode split in ranges of k
+    ],
+)
+def test_mttkrp_does_not_depend_on_the_thread_count(shape, rank, dtype):
+    # the chunks whose partial sums are added depend on the shape only, so 1, 2
+    # and 3 Numba threads must give the same bits, and match einsum
+    import numba
+
+    rng = np.random.default_rng(sum(shape))
+    x = rng.standard_normal(shape).astype(dtype)
+    factors = [rng.standard_normal((s, rank)).astype(dtype) for s in shape]
+    before = numba.get_num_threads()
+    try:
+        for mode in range(len(shape)):
+            results = []
+            for threads in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS), min(3, numba.config.NUMBA_NUM_THREADS)}):
+                numba.set_num_threads(threads)
+                results.append(tb.mttkrp(x, factors, mode))
+            for got in results[1:]:
+                np.testing.assert_array_equal(got, results[0])
+            check_mttkrp(x, factors, mode)
+    finally:
+        numba.set_num_threads(before)
+
+
+@pytest.mark.parametrize("shape, rank", [((40, 30, 50), 10), ((3, 700, 40), 7), ((2, 3, 5, 401), 11),
+                                         ((9000, 6), 3), ((5, 20000), 4), ((17, 9), 1)])
+def test_mttkrp_prefetching_changes_nothing_but_the_speed(shape, rank, monkeypatch):
+    # tensors larger than the last-level cache are read with prefetches a few
+    # rows ahead: same bits as without, near the end of the tensor included
+    import tensorbook.tenalg as tenalg
+
+    rng = np.random.default_rng(len(shape) + rank)
+    x = rng.standard_normal(shape)
+    factors = [rng.standard_normal((s, rank)) for s in shape]
+    plain = [tb.mttkrp(x, factors, m) for m in range(len(shape))]
+    monkeypatch.setattr(tenalg, "_last_level_cache_bytes", lambda: 0)
+    for m in range(len(shape)):
+        np.testing.assert_array_equal(tb.mttkrp(x, factors, m), plain[m])
+        check_mttkrp(x, factors, m)
+
+
+@pytest.mark.parametrize("shape, mode", [((30, 25, 20, 35), 0), ((30, 25, 20, 35), 2), ((30, 25, 20, 35), 3),
+                                         ((150, 120, 100), 1)])
+def test_mttkrp_never_forms_the_full_khatri_rao_product(shape, mode):
+    # the (prod_{k != n} I_k, R) Khatri-Rao product would take `full` bytes; the
+    # Python-level allocations of the call (partial products, partial sums)
+    # stay far below it
+    import tracemalloc
+
+    rank = 16
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal(shape)
+    factors = [rng.standard_normal((s, rank)) for s in shape]
+    tb.mttkrp(x, factors, mode)  # compile or load the kernels first
+    full = math.prod(s for k, s in enumerate(shape) if k != mode) * rank * 8
+    tracemalloc.start()
+    try:
+        got = tb.mttkrp(x, factors, mode)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < full / 4, f"peak {peak} bytes, the full Khatri-Rao product {full}"
+    check_mttkrp(x, factors, mode)
+    assert got.shape == (shape[mode], rank)
 
 
 def test_mttkrp_dtype_does_not_depend_on_the_unused_factor():
