@@ -74,11 +74,16 @@ def limited_threads(threads):
         yield
 
 
-def interleaved_ms(cases, rounds):
+def interleaved_ms(cases, rounds, settle=0.0):
     """Median and spread (min, max) in ms of each of ``cases`` (name -> fn), timed in interleaved rounds.
 
-    Each round calls every case once, in the same order, after one untimed warm-up round: a slow
-    stretch of the machine then hits every case alike, and the ratios between cases keep their meaning.
+    Each round calls every case once, in the same order (A B C A B C ...), after one untimed
+    warm-up round: a slow stretch of the machine then hits every case alike, and the ratios
+    between cases keep their meaning. With ``settle`` > 0 it waits that many seconds before
+    each timed call, so that the busy-waiting worker threads of the previous case's library
+    (OpenBLAS, OpenMP) are idle and do not take a core from the next one: on two cores they
+    would. It waits busily: after a sleep, a virtual CPU resumes slowly and the next call is
+    timed on a cold core.
     """
     import statistics
 
@@ -87,10 +92,18 @@ def interleaved_ms(cases, rounds):
     times = {name: [] for name in cases}
     for _ in range(rounds):
         for name, fn in cases.items():
+            if settle:
+                _spin(settle)
             t0 = time.perf_counter()
             fn()
             times[name].append((time.perf_counter() - t0) * 1e3)
     return {name: (statistics.median(t), min(t), max(t)) for name, t in times.items()}
+
+
+def _spin(seconds):
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
 
 
 def bandwidth_gbs(n_bytes=400_000_000, repeat=5):
@@ -105,3 +118,75 @@ def bandwidth_gbs(n_bytes=400_000_000, repeat=5):
         np.copyto(b, a)
         best = min(best, time.perf_counter() - t0)
     return 2 * a.nbytes / best / 1e9
+
+
+def read_bandwidth_gbs(threads, n_bytes=512_000_000, repeat=5):
+    """Read bandwidth in GB/s at ``threads`` threads: the best of ``repeat`` sums of an array of ``n_bytes``.
+
+    A parallel Numba loop, one vectorised sum per thread, reads the array once (no
+    writes): the limit of any kernel that must read a tensor once (an MTTKRP, a
+    mode-n product with few output rows). On the reference machine it reads faster
+    than ``np.sum`` (22 against 18 GB/s on one thread).
+    """
+    import numpy as np
+
+    a = np.ones(n_bytes // 8)
+    with limited_threads(threads):
+        _read_sum(a, threads)  # compile (or load from the cache) and touch the pages
+        best = float("inf")
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            _read_sum(a, threads)
+            best = min(best, time.perf_counter() - t0)
+    return a.nbytes / best / 1e9
+
+
+def _read_sum(a, threads):
+    return _read_sum_kernel()(a, threads)
+
+
+_KERNEL = []
+
+
+def _read_sum_kernel():
+    if not _KERNEL:
+        import numpy as np
+        from numba import njit, prange
+
+        @njit(fastmath=True)
+        def sum_slice(a):  # a slice starting at 0: LLVM vectorises this loop (not one over range(lo, hi))
+            s = 0.0
+            for i in range(a.shape[0]):
+                s += a[i]
+            return s
+
+        @njit(parallel=True)
+        def kernel(a, n_chunks):
+            n = a.shape[0]
+            step = (n + n_chunks - 1) // n_chunks
+            partial = np.zeros(n_chunks)
+            for c in prange(n_chunks):
+                partial[c] = sum_slice(a[c * step:min(n, (c + 1) * step)])
+            return partial.sum()
+
+        _KERNEL.append(kernel)
+    return _KERNEL[0]
+
+
+def print_machine(threads=(1, 2), gemm_n=2000):
+    """Print the environment, then this machine's float64 GEMM peak and read bandwidth at each thread count.
+
+    Returns ``{"gemm": {t: GFLOP/s}, "read": {t: GB/s}}`` so that a script can report its
+    kernels as shares of both limits. Every benchmark calls it first: machines differ by
+    2x, so the absolute times of a run only mean something next to these.
+    """
+    from gemm_peak import gemm_gflops
+
+    print_environment()
+    gemm = {t: gemm_gflops(gemm_n, t, 5) for t in threads}
+    read = {t: read_bandwidth_gbs(t) for t in threads}
+    print(f"GEMM peak (float64, n={gemm_n}, best of 5): "
+          + ", ".join(f"{gemm[t]:.1f} GFLOP/s at {t} thread(s)" for t in threads))
+    print("Read bandwidth (sum of 512 MB, best of 5): "
+          + ", ".join(f"{read[t]:.1f} GB/s at {t} thread(s)" for t in threads))
+    return {"gemm": gemm, "read": read}
