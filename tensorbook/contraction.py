@@ -4,22 +4,30 @@ A contraction of several tensors is evaluated as a sequence of pairwise
 contractions, each a (batched) matrix product. The order matters enormously:
 ``A @ B @ v`` costs ``n^3`` flops one way and ``n^2`` the other, and for
 networks of tensors the gap grows with every operand. :func:`contraction_cost`
-finds the cheapest order (dynamic programming over subsets of operands,
-greedy beyond :data:`MAX_OPTIMAL`), and :func:`contract` runs it.
+finds the cheapest order and :func:`contract` runs it. Up to
+:data:`MAX_OPTIMAL` operands every order is searched (dynamic programming
+over subsets of operands); beyond, the search is restricted to orders that
+contract, inside each connected part of the network, only tensors sharing an
+index (dynamic programming over connected subsets, as opt_einsum's ``dp``),
+within a work budget (:data:`DP_BUDGET`), and falls back to the
+best of seeded random greedy passes when that budget runs out. Every search
+is deterministic, and every order found is compared with greedy orders and
+left to right, so it is never more expensive than those.
 
 Cost model: contracting two tensors whose indices together are ``U`` costs
 ``prod_{i in U} dim(i)`` multiplications, and as many additions when some
 index is summed, so ``2 m n k`` flops for an ``(m, k) @ (k, n)`` product,
-the usual GEMM count. Memory is counted as the number of entries of the
-largest tensor any step creates. Single-operand steps (a diagonal, or a sum
-over an index no other operand has) are done first and count one addition
-per entry summed.
+the usual GEMM count (and opt_einsum's ``opt_cost``). Memory is counted as
+the number of entries of the largest tensor any step creates. Single-operand
+steps (a diagonal, or a sum over an index no other operand has) are done
+first and count one addition per entry summed.
 """
 
 import functools
 import itertools
 import math
 import numbers
+import random
 import string
 from dataclasses import dataclass, field
 
@@ -29,8 +37,20 @@ from ._validation import as_array, check_finite_result
 
 __all__ = ["contract", "contraction_cost", "ContractionCost", "ContractionPlan", "parse_subscripts"]
 
-#: Largest number of operands for which the exact (dynamic-programming) order is searched.
+#: Largest number of operands for which every pairwise order is searched (dynamic programming over subsets).
 MAX_OPTIMAL = 12
+
+#: Beyond MAX_OPTIMAL: how much work the search over connected subsets may do before it gives up for the
+#: best greedy order, counted as candidate partners looked at (a pair actually costed counts 16). A budget of
+#: work, not of seconds, so that the order found does not depend on the machine or its load. Spent in full
+#: (by a network where one index joins most operands, such as 40 vectors "i,i,...,i"), it is about 0.5 s of
+#: planning on the 2-core reference machine, fallback included (0.06 s for 13 such vectors); order="greedy"
+#: plans those in milliseconds. On the expressions of benchmarks/contract_bench.py a budget 100 times smaller
+#: still gives orders no costlier than opt_einsum's "auto"; this one keeps the exact answer on most of them.
+DP_BUDGET = 500_000
+
+#: Seeded random greedy passes tried when that search gives up (pass ``r`` draws from ``random.Random(r)``).
+GREEDY_TRIALS = 32
 
 _LETTERS = string.ascii_letters
 
@@ -176,6 +196,12 @@ class ContractionCost:
     optimal, left_to_right : ContractionPlan
         ``optimal.flops`` and ``optimal.largest_intermediate`` (entries) for
         the cheapest order found, and the same for ``((A B) C) D ...``.
+    method : {"optimal", "dp", "greedy"}
+        The search that found ``optimal``: ``"optimal"``, every order (up to
+        :data:`MAX_OPTIMAL` operands); ``"dp"``, every order that contracts
+        only tensors sharing an index inside each connected part of the
+        network (beyond); ``"greedy"``, the best of the greedy passes (when
+        that search would need more work than :data:`DP_BUDGET` allows).
     """
 
     subscripts: str
@@ -259,58 +285,366 @@ def _left_to_right(n):
     return [(0, 1)] + [(0, m - 1) for m in range(n - 1, 1, -1)] if n > 1 else []
 
 
-def _optimal_path(terms, output, dims):
-    """Cheapest pairwise order (flops, then largest intermediate) by DP over subsets."""
-    n = len(terms)
-    sets = [frozenset(t) for t in terms]
-    full = (1 << n) - 1
-    out = frozenset(output)
+# The order searches work on bit sets: operand k is bit k of a subset ("mask") of operands, and index c is
+# bit c of a set of indices. An order is a list of (mask, mask) pairs, each contracting the results of two
+# disjoint subsets; _masks_to_path turns it into positions in the shrinking list of tensors.
 
-    def indices_of(mask):
-        inside, outside = set(), set(out)
-        for k in range(n):
-            (inside if mask >> k & 1 else outside).update(sets[k])
-        return frozenset(inside & outside)
 
-    result_of = {}
-    best = {}
-    for k in range(n):
-        m = 1 << k
-        result_of[m] = indices_of(m)
-        best[m] = (0, 0, None)
-    for mask in sorted(range(1, full + 1), key=lambda m: bin(m).count("1")):
-        if mask in best:
+class _Network:
+    """The operands of a contraction as bit sets of indices, and the size of any set of indices.
+
+    ``bits[k]`` has bit ``c`` set when operand ``k`` has the ``c``-th index (letters in sorted order),
+    ``out`` the same for the output, and ``size(b)`` is the number of entries of a tensor whose indices
+    are ``b``: a product of dimensions, read from one table of products per 8 indices. The terms are
+    those of :func:`_preprocess`: every index of an operand is in the output or in another operand.
+    """
+
+    def __init__(self, terms, output, dims):
+        letters = sorted(set("".join(terms)) | set(output))
+        bit = {c: 1 << k for k, c in enumerate(letters)}
+        self.n = len(terms)
+        self.bits = [sum(bit[c] for c in set(t)) for t in terms]
+        self.out = sum(bit[c] for c in output)
+        sizes = [dims[c] for c in letters]
+        tables = []
+        for start in range(0, len(sizes), 8):
+            chunk = sizes[start:start + 8] + [1] * 8
+            table = [1] * 256
+            for m in range(1, 256):
+                low = m & -m
+                table[m] = table[m ^ low] * chunk[low.bit_length() - 1]
+            tables.append(table)
+        width = 2 if len(tables) <= 2 else 4 if len(tables) <= 4 else 7  # tables of 1s pad to a fixed width
+        tables += [[1] * 256] * (width - len(tables))
+        if len(tables) == 2:
+            t0, t1 = tables
+            self.size = lambda b: t0[b & 255] * t1[b >> 8]
+        elif len(tables) == 4:
+            t0, t1, t2, t3 = tables
+            self.size = lambda b: t0[b & 255] * t1[b >> 8 & 255] * t2[b >> 16 & 255] * t3[b >> 24]
+        else:
+            t0, t1, t2, t3, t4, t5, t6 = tables
+            self.size = lambda b: (t0[b & 255] * t1[b >> 8 & 255] * t2[b >> 16 & 255] * t3[b >> 24 & 255]
+                                   * t4[b >> 32 & 255] * t5[b >> 40 & 255] * t6[b >> 48])
+
+    def step(self, a, b, keep):
+        """Flops of contracting tensors with indices ``a`` and ``b`` into ``keep``: the module's cost model."""
+        union = a | b
+        return self.size(union) * (2 if union & ~keep else 1)
+
+
+def _unfold(split, roots):
+    """The order (children first) of the contraction tree ``split[mask] = (mask1, mask2)`` below each root."""
+    order = []
+    stack = [(root, False) for root in reversed(roots)]
+    while stack:
+        mask, expanded = stack.pop()
+        pair = split.get(mask)
+        if pair is None:
             continue
-        result_of[mask] = indices_of(mask)
-        keep = result_of[mask]
-        candidate = None
-        sub = (mask - 1) & mask
+        if expanded:
+            order.append(pair)
+        else:
+            stack += [(mask, True), (pair[1], False), (pair[0], False)]
+    return order
+
+
+def _optimal_order(net, cap=math.inf):
+    """The cheapest order of all: dynamic programming over every subset of operands (``3^n / 2`` splits).
+
+    Each subset keeps the cheapest (flops, then largest intermediate) way of
+    contracting it into one tensor, over every split into two non-empty
+    subsets, outer products included. A subset whose flops, plus the size of
+    its result (what the step that takes the result will cost at least),
+    exceed ``cap`` (the cost of an order already known) is dropped: it cannot
+    be part of an order that costs at most ``cap``, so the result stays exact.
+    Returns ``(flops, largest, order)``, or ``None`` if nothing costs at most ``cap``.
+    """
+    n, bits, size = net.n, net.bits, net.size
+    full = (1 << n) - 1
+    inside = [0] * (full + 1)
+    for m in range(1, full + 1):
+        low = m & -m
+        inside[m] = inside[m ^ low] | bits[low.bit_length() - 1]
+    keep = [inside[m] & (inside[full ^ m] | net.out) for m in range(full + 1)]
+    flops = [math.inf] * (full + 1)
+    largest = [0] * (full + 1)
+    split = {}
+    for k in range(n):
+        flops[1 << k] = 0
+    for mask in range(3, full + 1):
+        high = 1 << (mask.bit_length() - 1)
+        if high == mask:
+            continue
+        kept = keep[mask]
+        kept_size = size(kept)
+        # its last step costs at least kept_size, and so does the later step that takes its result
+        limit = cap - kept_size if mask != full else cap
+        if kept_size > limit:
+            continue
+        summed = ~kept
+        best_f, best_l, best_sub = limit, math.inf, 0
+        rest = mask ^ high
+        sub = rest  # each split once, as (sub, other): sub, the part without the last operand, counts down
         while sub:
             other = mask ^ sub
-            if sub < other:
-                fa, la, _ = best[sub]
-                fb, lb, _ = best[other]
-                union = result_of[sub] | result_of[other]
-                flops = math.prod(dims[i] for i in union) * (2 if union - keep else 1)
-                size = math.prod(dims[i] for i in keep)
-                cost = (fa + fb + flops, max(la, lb, size))
-                if candidate is None or cost < candidate[:2]:
-                    candidate = (*cost, (sub, other))
-            sub = (sub - 1) & mask
-        best[mask] = candidate
-    # Unfold the tree into a path over the shrinking list of tensors.
-    order = []
+            f = flops[other] + flops[sub]
+            if f <= best_f:
+                union = keep[other] | keep[sub]
+                f += size(union) * (2 if union & summed else 1)
+                if f <= best_f:
+                    big = max(largest[other], largest[sub], kept_size)
+                    if f < best_f or big < best_l:
+                        best_f, best_l, best_sub = f, big, sub
+            sub = (sub - 1) & rest
+        if best_sub:  # (of the cheapest splits, the first in this order: the earlier, slower search chose it too)
+            flops[mask], largest[mask], split[mask] = best_f, best_l, (best_sub, mask ^ best_sub)
+    if full not in split:
+        return None
+    return flops[full], largest[full], _unfold(split, [full])
 
-    def visit(mask):
-        split = best[mask][2]
-        if split is None:
+
+def _components(net):
+    """The operands in groups that share no index with one another (the connected parts of the network)."""
+    groups = []  # (operands, their indices)
+    for k, b in enumerate(net.bits):
+        members, joined, apart = [k], b, []
+        for group in groups:
+            if group[1] & b:
+                members, joined = group[0] + members, joined | group[1]
+            else:
+                apart.append(group)
+        groups = apart + [(members, joined)]
+    return [sorted(g[0]) for g in groups]
+
+
+_CAP_STEPS, _CAP_GROWTH = 5, 4
+_JOIN_WORK = 16  # a pair evaluated costs about as much time as 16 partners looked at
+
+
+def _connected_order(net, cap=math.inf, budget=math.inf):
+    """The cheapest order that contracts, inside each connected part, only tensors sharing an index.
+
+    Dynamic programming over connected subsets of operands, built by size from
+    pairs of disjoint connected subsets that share an index (partners are
+    looked up through the operands next to a subset), the idea of opt_einsum's
+    ``dp`` optimizer. Subsets costing more than a cap are dropped, as in
+    :func:`_optimal_order`; the cap starts at ``cap / 4**5`` and grows 4x at
+    a time up to ``cap`` until an order is found, which is then the cheapest
+    of its kind: a loose ``cap`` (from a poor greedy order) costs little,
+    as passes with a low cap are quick. The parts, each contracted into one
+    tensor, are then multiplied together, the two smallest first. The search
+    misses only orders that take an outer product of two tensors sharing no
+    index before the end, rarely the cheapest. Returns ``(flops, largest,
+    order)``, or ``None`` if its work (see :data:`DP_BUDGET`) exceeded
+    ``budget`` or no order costs at most ``cap``.
+    """
+    n, bits = net.n, net.bits
+    near = [sum(1 << j for j in range(n) if j != k and bits[j] & bits[k]) for k in range(n)]
+    keeps, split, work = {}, {}, [0]
+    total_f, total_l, parts = 0, 0, []
+    for comp in _components(net):
+        for attempt in range(_CAP_STEPS, -1, -1):
+            limit = cap / _CAP_GROWTH**attempt if attempt else cap  # (the last one exact)
+            top = _connected_part(net, comp, limit, near, keeps, split, work, budget)
+            if top is None:
+                return None  # over budget
+            if top:
+                break
+        else:
+            return None  # nothing within the cap
+        ((s, (kept, f, big, _)),) = top.items()
+        total_f, total_l = total_f + f, max(total_l, big)
+        parts.append((net.size(kept), s, kept))
+    order = _unfold(split, [s for _, s, _ in parts])
+    parts.sort()
+    while len(parts) > 1:  # outer products of the parts, smallest first
+        (_, s1, k1), (_, s2, k2) = parts[0], parts[1]
+        union = k1 | k2
+        total_f, total_l = total_f + net.step(k1, k2, union), max(total_l, net.size(union))
+        order.append((s1, s2))
+        parts = sorted(parts[2:] + [(net.size(union), s1 | s2, union)])
+    return total_f, total_l, order
+
+
+def _connected_part(net, comp, cap, near, keeps, split, work, budget):
+    """One pass of :func:`_connected_order` over the operands ``comp`` with costs up to ``cap``.
+
+    Returns the best way to contract all of ``comp`` as ``{mask: (indices,
+    flops, largest, neighbours)}`` (empty if none costs at most ``cap``), or
+    ``None`` once ``work[0]``, the work done (see :data:`DP_BUDGET`), exceeds
+    ``budget``. ``split`` collects each subset's best split.
+    """
+    bits, size, full, last = net.bits, net.size, (1 << net.n) - 1, len(comp)
+    levels = [None, {1 << k: (bits[k], 0, 0, near[k]) for k in comp}]
+    ranked = [None]  # ranked[m]: (flops, mask, indices) of every subset of m operands, cheapest first
+    holders = [None]  # holders[m][operand bit]: the same, for the subsets holding that operand
+    level = None
+
+    def join(s1, k1, l1, near1, s2, k2, f):
+        work[0] += _JOIN_WORK
+        _, _, l2, near2 = found[s2]
+        s, union = s1 | s2, k1 | k2
+        known = keeps.get(s)
+        if known is None:
+            outside, y = net.out, full ^ s
+            while y:
+                low = y & -y
+                outside |= bits[low.bit_length() - 1]
+                y ^= low
+            kept = union & outside
+            known = keeps[s] = (kept, size(kept))
+        kept, kept_size = known
+        bound = kept_size if m < last else 0  # the step that takes this result will cost at least its size
+        if f + bound > cap:
             return
-        visit(split[0])
-        visit(split[1])
-        order.append(split)
+        f += size(union) * (2 if union & ~kept else 1)
+        if f + bound > cap:
+            return
+        big = max(l1, l2, kept_size)
+        old = level.get(s)
+        if old is None or f < old[1] or (f == old[1] and big < old[2]):
+            level[s] = (kept, f, big, near1 | near2)
+            split[s] = (s1, s2)
 
-    visit(full)
-    return _masks_to_path(order, n)
+    for m in range(2, last + 1):
+        work[0] += (m - 1) * len(levels[m - 1])  # indexing the last level
+        if work[0] > budget:
+            return None
+        everyone = sorted((entry[1], s, entry[0]) for s, entry in levels[m - 1].items())
+        by_operand = {}
+        for item in everyone:
+            x = item[1]
+            while x:
+                low = x & -x
+                by_operand.setdefault(low, []).append(item)
+                x ^= low
+        ranked.append(everyone)
+        holders.append(by_operand)
+        level = {}
+        double = m < last  # a lower bound on the flops still to come: the size of the result
+        for a in range(1, m // 2 + 1):
+            b = m - a
+            partners, found, every_b = holders[b], levels[b], ranked[b]
+            for s1, (k1, f1, l1, near1) in levels[a].items():
+                candidates = near1 & ~s1
+                groups, total, x = [], 0, candidates
+                while x:
+                    low = x & -x
+                    x ^= low
+                    group = partners.get(low)
+                    if group:
+                        groups.append((low, group))
+                        total += len(group)
+                if total > len(every_b):  # fewer to look at in the whole level than through the neighbours
+                    work[0] += len(every_b)
+                    for f2, s2, k2 in every_b:
+                        f = f1 + f2
+                        if f > cap:
+                            break  # the rest cost more
+                        if s1 & s2 or (a == b and s1 > s2) or not s2 & candidates:
+                            continue
+                        # the step costs at least the size of k1 | k2, its result at least that of k1 ^ k2
+                        if f + size(k1 | k2) + (size(k1 ^ k2) if double else 0) <= cap:
+                            join(s1, k1, l1, near1, s2, k2, f)
+                else:
+                    work[0] += total
+                    for low, group in groups:
+                        for f2, s2, k2 in group:
+                            f = f1 + f2
+                            if f > cap:
+                                break
+                            # s2 is met once per neighbour of s1 it holds: take it at the lowest one
+                            if s1 & s2 or s2 & candidates & (low - 1) or (a == b and s1 > s2):
+                                continue
+                            if f + size(k1 | k2) + (size(k1 ^ k2) if double else 0) <= cap:
+                                join(s1, k1, l1, near1, s2, k2, f)
+                if work[0] > budget:
+                    return None
+        levels.append(level)
+    return levels[-1]
+
+
+def _greedy_order(net, rule="flops", rng=None, branches=8):
+    """One greedy pass: repeatedly contract the best pair of tensors that share an index.
+
+    ``rule="flops"`` ranks a pair by the flops of its step (then the size of
+    its result); ``rule="size"`` by the size of the result minus the sizes of
+    the two tensors (then flops), the rule of opt_einsum's ``greedy``. With no
+    pair sharing an index, the two smallest tensors are multiplied. With a
+    ``random.Random`` ``rng``, the pair is drawn among the ``branches`` best
+    with weights ``exp(-(rank - best) / |best|)``, as opt_einsum's
+    ``random-greedy`` does. Returns ``(flops, largest, order)``.
+    """
+    size, out = net.size, net.out
+    current = {1 << k: b for k, b in enumerate(net.bits)}
+    count = {}
+    for b in net.bits:
+        while b:
+            low = b & -b
+            count[low] = count.get(low, 0) + 1
+            b ^= low
+    total_f, total_l, order = 0, 0, []
+    while len(current) > 1:
+        once = twice = 0
+        holders = {}
+        for index, c in count.items():
+            if c == 1:
+                once |= index
+            elif c == 2:
+                twice |= index
+        for s, b in current.items():
+            while b:
+                low = b & -b
+                holders.setdefault(low, []).append(s)
+                b ^= low
+        pairs = set()
+        for group in holders.values():
+            if len(group) > 1:
+                pairs.update(itertools.combinations(sorted(group), 2))
+        ranked = []
+        for s1, s2 in pairs:
+            a, b = current[s1], current[s2]
+            gone = (((a ^ b) & once) | (a & b & twice)) & ~out  # indices no other tensor (nor the output) has
+            kept = (a | b) & ~gone
+            f = net.step(a, b, kept)
+            key = (f, size(kept)) if rule == "flops" else (size(kept) - size(a) - size(b), f)
+            ranked.append((key, s1, s2, kept, f))
+        if not ranked:
+            (s1, a), (s2, b) = sorted(current.items(), key=lambda item: (size(item[1]), item[0]))[:2]
+            ranked = [((0, 0), min(s1, s2), max(s1, s2), a | b, net.step(a, b, a | b))]
+        ranked.sort()
+        choice = ranked[0]
+        if rng is not None and len(ranked) > 1:
+            top = ranked[:branches]
+            best = top[0][0][0]
+            scale = max(1, abs(best))
+            choice = rng.choices(top, weights=[math.exp(-(r[0][0] - best) / scale) for r in top])[0]
+        _, s1, s2, kept, f = choice
+        for b, d in ((current.pop(s1), -1), (current.pop(s2), -1), (kept, 1)):
+            while b:
+                low = b & -b
+                count[low] += d
+                b ^= low
+        current[s1 | s2] = kept
+        total_f, total_l = total_f + f, max(total_l, size(kept))
+        order.append((s1, s2))
+    return total_f, total_l, order
+
+
+def _order_cost(net, order):
+    """``(flops, largest, order)`` of an order given as mask pairs, replayed on the network."""
+    current = {1 << k: b for k, b in enumerate(net.bits)}
+    total_f = total_l = 0
+    for s1, s2 in order:
+        a, b = current.pop(s1), current.pop(s2)
+        outside = net.out
+        for other in current.values():
+            outside |= other
+        kept = (a | b) & outside
+        total_f, total_l = total_f + net.step(a, b, kept), max(total_l, net.size(kept))
+        current[s1 | s2] = kept
+    return total_f, total_l, list(order)
 
 
 def _masks_to_path(order, n):
@@ -325,24 +659,38 @@ def _masks_to_path(order, n):
     return path
 
 
-def _greedy_path(terms, output, dims):
-    """Repeatedly contract the pair with the cheapest step (ties: smallest result)."""
-    current = [frozenset(t) for t in terms]
-    path = []
-    while len(current) > 1:
-        best = None
-        for i, j in itertools.combinations(range(len(current)), 2):
-            flops, result, size = _pair_cost(current[i], current[j], _needed(current, i, j, output), dims)
-            shares = bool(current[i] & current[j])
-            key = (not shares, flops, size)
-            if best is None or key < best[0]:
-                best = (key, i, j, result)
-        _, i, j, result = best
-        path.append((i, j))
-        current.pop(j)
-        current.pop(i)
-        current.append(result)
-    return path
+def _search(terms, output, dims, order="optimal"):
+    """The pairwise order for ``order`` ("optimal" or "greedy") and the name of the search that found it.
+
+    ``"optimal"``: up to :data:`MAX_OPTIMAL` operands every order is searched
+    (:func:`_optimal_order`, method ``"optimal"``); beyond, the search over
+    connected subsets (:func:`_connected_order`, method ``"dp"``) within
+    the work budget :data:`DP_BUDGET`, and if it gives up, the best of
+    :data:`GREEDY_TRIALS` seeded random greedy passes (method ``"greedy"``).
+    Either way the two plain greedy passes and left to right are candidates
+    too, and the cheapest (flops, then largest intermediate) is returned.
+    ``"greedy"``: one greedy pass by flops, or left to right if that is cheaper.
+    Everything is deterministic.
+    """
+    net = _Network(terms, output, dims)
+    n = net.n
+    left = [(1, 2)] + [((1 << k) - 1, 1 << k) for k in range(2, n)]
+    candidates = [_greedy_order(net, "flops"), _order_cost(net, left)]
+    if order == "greedy":
+        return min(candidates, key=lambda c: c[:2])[2], "greedy"
+    candidates.append(_greedy_order(net, "size"))
+    cap = min(c[0] for c in candidates)
+    if n <= MAX_OPTIMAL:
+        found, method = _optimal_order(net, cap), "optimal"
+    else:
+        found, method = _connected_order(net, cap, DP_BUDGET), "dp"
+    if found is None:  # (only beyond MAX_OPTIMAL: the greedy orders are within the cap)
+        method = "greedy"
+        candidates += [_greedy_order(net, ("flops", "size")[seed % 2], random.Random(seed))
+                       for seed in range(GREEDY_TRIALS)]
+    else:
+        candidates.insert(0, found)  # ties go to the exhaustive search
+    return min(candidates, key=lambda c: c[:2])[2], method
 
 
 def _preprocess(inputs, output):
@@ -385,18 +733,12 @@ def _choose_path(terms, output, dims, order):
 
 @functools.lru_cache(maxsize=512)
 def _choose_path_cached(terms, output, dims_items, order):
-    dims = dict(dims_items)
     if len(terms) == 1:
         return (), "optimal"
     if order == "left-to-right":
         return tuple(_left_to_right(len(terms))), order
-    if order == "optimal" and len(terms) <= MAX_OPTIMAL:
-        return tuple(_optimal_path(terms, output, dims)), "optimal"
-    path = _greedy_path(terms, output, dims)
-    greedy, left = (_plan(terms, output, dims, p) for p in (path, _left_to_right(len(terms))))
-    if (left.flops, left.largest_intermediate) < (greedy.flops, greedy.largest_intermediate):
-        path = left.path  # greedy can lose to the plain order
-    return tuple(path), "greedy"
+    masks, method = _search(terms, output, dict(dims_items), order)
+    return tuple(_masks_to_path(masks, len(terms))), method
 
 
 def _check_operand_shape(shape, k):
@@ -423,7 +765,8 @@ def contraction_cost(subscripts, *shapes):
     -------
     ContractionCost
         ``.optimal`` and ``.left_to_right`` plans, each with ``.path``,
-        ``.steps``, ``.flops`` and ``.largest_intermediate``; ``print`` it for a table.
+        ``.steps``, ``.flops`` and ``.largest_intermediate``, and ``.method``,
+        the search that found ``.optimal``; ``print`` it for a table.
 
     Examples
     --------
@@ -433,6 +776,15 @@ def contraction_cost(subscripts, *shapes):
     (2002000000, 4000000)
     >>> cost.optimal.path
     ((1, 2), (0, 1))
+
+    Beyond ``MAX_OPTIMAL`` operands, here a chain of 16 matrices, 100 x 10 and
+    10 x 100 in turn, the search runs over connected subsets (``"dp"``):
+
+    >>> spec = ",".join("abcdefghijklmnopq"[k:k + 2] for k in range(16)) + "->aq"
+    >>> shapes = [(100, 10) if k % 2 == 0 else (10, 100) for k in range(16)]
+    >>> cost = tb.contraction_cost(spec, *shapes)
+    >>> cost.method, cost.optimal.flops, cost.left_to_right.flops
+    ('dp', 372000, 3000000)
     """
     shapes = tuple(_check_operand_shape(s, k) for k, s in enumerate(shapes))
     inputs, output, dims = parse_subscripts(subscripts, shapes)
@@ -546,9 +898,11 @@ def contract(*args, order="optimal"):
         2], [0, 2])`` is accepted too.
     *operands : array_like
     order : {"optimal", "greedy", "left-to-right"}
-        ``"optimal"`` searches every order (up to ``MAX_OPTIMAL`` operands,
-        greedy beyond); ``"left-to-right"`` contracts ``((A B) C) ...``, to
-        compare.
+        ``"optimal"`` searches every order up to ``MAX_OPTIMAL`` operands,
+        and beyond every order without outer products inside a connected
+        part (see :class:`ContractionCost`'s ``method``); ``"greedy"`` takes
+        one greedy pass (the cheapest step first), which plans faster;
+        ``"left-to-right"`` contracts ``((A B) C) ...``, to compare.
 
     Returns
     -------
