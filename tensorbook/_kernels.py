@@ -267,81 +267,121 @@ def mttkrp_cols(xm, n_j, left, prev, parts, n_k_chunks, ahead):
             _add_weighted_rows(xm, m, n, w, acc, k_lo, k_hi, ahead)
 
 
-@njit(cache=True)
-def _digamma(x):
-    """psi(x) for x > 0: shift to x >= 10 by psi(x) = psi(x + 1) - 1/x, then the asymptotic series."""
-    result = 0.0
-    while x < 10.0:
-        result -= 1.0 / x
+@njit(cache=True, fastmath=_FASTMATH)
+def _shifted_digamma(x):
+    """``(y, r)`` with psi(x) = log(y) + r, for x > 0.
+
+    ``y`` is x shifted to at least 10 by psi(x) = psi(x + 1) - 1/x (the
+    reciprocals summed as one fraction: one division, not one per shift), and
+    ``r`` the shifts' sum plus the asymptotic series at ``y`` without its log.
+    """
+    num = 0.0
+    den = 1.0
+    while x < 10.0:  # num / den += 1 / x
+        num = num * x + den
+        den *= x
         x += 1.0
     inv = 1.0 / x
     inv2 = inv * inv
     series = inv2 * (1.0 / 12 - inv2 * (1.0 / 120 - inv2 * (1.0 / 252 - inv2 * (1.0 / 240 - inv2 / 132))))
-    return result + np.log(x) - 0.5 * inv - series
+    return x, -0.5 * inv - series - num / den
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FASTMATH)
+def _digamma(x):
+    """psi(x) for x > 0 (see :func:`_shifted_digamma`)."""
+    y, r = _shifted_digamma(x)
+    return np.log(y) + r
+
+
+@njit(cache=True, fastmath=_FASTMATH)
 def _exp_expected_log(gamma, out):
-    """``out[k] = exp(E[log theta_k])`` for theta ~ Dirichlet(gamma): exp(psi(gamma_k) - psi(sum gamma))."""
+    """``out[k] = exp(E[log theta_k])`` for theta ~ Dirichlet(gamma): exp(psi(gamma_k) - psi(sum gamma)).
+
+    With psi(x) = log(y) + r (:func:`_shifted_digamma`) this is
+    ``y_k / y_sum * exp(r_k - r_sum)``: one exponential per topic and no logarithm.
+    """
     total = 0.0
     for k in range(gamma.shape[0]):
         total += gamma[k]
-    shift = _digamma(total)
+    y_sum, r_sum = _shifted_digamma(total)
+    scale = 1.0 / y_sum
     for k in range(gamma.shape[0]):
-        out[k] = np.exp(_digamma(gamma[k]) - shift)
+        y, r = _shifted_digamma(gamma[k])
+        out[k] = y * scale * np.exp(r - r_sum)
 
 
-@njit(cache=True, parallel=True)
-def lda_e_step(indptr, indices, counts, beta, alpha, gamma, sstats, n_inner, tol):
-    """Variational E-step of LDA for every document, in parallel over blocks of documents.
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def lda_e_step(indptr, indices, counts, beta_t, alpha, gamma, stats_t, lo, hi, n_inner, tol):
+    """Variational E-step of LDA for documents ``lo`` to ``hi - 1``; returns the inner iterations run.
 
-    Documents are CSR rows (``indptr``, ``indices``, ``counts``); ``beta`` is
-    (K, V) topic-word probabilities, ``alpha`` (K,) the Dirichlet prior.
-    Updates ``gamma`` (D, K), the variational Dirichlet parameters, in place
+    Documents are CSR rows (``indptr`` int64, ``indices`` int32, ``counts``
+    float64); ``beta_t`` is (V, K) topic-word probabilities (the topics in
+    columns), ``alpha`` (K,) the Dirichlet prior. Updates the documents' rows
+    of ``gamma`` (D, K), the variational Dirichlet parameters, in place
     (iterating ``gamma_dk = alpha_k + sum_v c_dv phi_dvk`` with
-    ``phi_dvk ∝ beta_kv exp(E[log theta_dk])`` at most ``n_inner`` times, or
-    until the mean change is below ``tol``), and writes each block's
-    sufficient statistics ``sum_d c_dv phi_dvk`` into ``sstats[block]``.
+    ``phi_dvk ∝ beta_vk exp(E[log theta_dk])`` at most ``n_inner`` times, or
+    until the mean absolute change is below ``tol``), and adds their
+    sufficient statistics ``sum_d c_dv phi_dvk`` to ``stats_t`` (V, K).
+
+    Serial and ``nogil``: the caller runs blocks of documents on threads,
+    each block with its own ``stats_t``. A document's topic probabilities
+    are gathered once into a (K, words) block, so that every inner
+    iteration streams contiguous memory.
     """
-    n_docs = indptr.shape[0] - 1
-    n_blocks, n_topics = sstats.shape[0], sstats.shape[1]
-    size = (n_docs + n_blocks - 1) // n_blocks
-    for blk in prange(n_blocks):
-        stats = sstats[blk]
-        stats[:] = 0.0
-        expected = np.empty(n_topics)
-        new = np.empty(n_topics)
-        for d in range(blk * size, min((blk + 1) * size, n_docs)):
-            start, end = indptr[d], indptr[d + 1]
-            g = gamma[d]
-            for _ in range(n_inner + 1):
-                _exp_expected_log(g, expected)
-                for k in range(n_topics):
-                    new[k] = 0.0
-                for j in range(start, end):
-                    v = indices[j]
-                    norm = 1e-100
-                    for k in range(n_topics):
-                        norm += expected[k] * beta[k, v]
-                    weight = counts[j] / norm
-                    for k in range(n_topics):
-                        new[k] += weight * beta[k, v]
-                change = 0.0
-                for k in range(n_topics):
-                    value = alpha[k] + expected[k] * new[k]
-                    change += abs(value - g[k])
-                    g[k] = value
-                if change / n_topics < tol:
-                    break
-            _exp_expected_log(g, expected)  # statistics with the final E[log theta]
-            for j in range(start, end):
-                v = indices[j]
-                norm = 1e-100
-                for k in range(n_topics):
-                    norm += expected[k] * beta[k, v]
-                weight = counts[j] / norm
-                for k in range(n_topics):
-                    stats[k, v] += weight * expected[k] * beta[k, v]
+    n_topics = beta_t.shape[1]
+    width = 1
+    for d in range(lo, hi):
+        width = max(width, indptr[d + 1] - indptr[d])
+    local = np.empty((n_topics, width))
+    ratio = np.empty(width)
+    expected = np.empty(n_topics)
+    n_run = 0
+    for d in range(lo, hi):
+        start = indptr[d]
+        n = indptr[d + 1] - start
+        for j in range(n):
+            row = beta_t[indices[start + j]]
+            for k in range(n_topics):
+                local[k, j] = row[k]
+        g = gamma[d]
+        for _ in range(n_inner + 1):
+            n_run += 1
+            _exp_expected_log(g, expected)
+            for j in range(n):  # ratio_j = c_j / sum_k expected_k beta_jk
+                ratio[j] = 1e-100
+            for k in range(n_topics):
+                e = expected[k]
+                b = local[k]
+                for j in range(n):
+                    ratio[j] += e * b[j]
+            for j in range(n):
+                ratio[j] = counts[start + j] / ratio[j]
+            change = 0.0
+            for k in range(n_topics):
+                b = local[k]
+                s = 0.0
+                for j in range(n):
+                    s += ratio[j] * b[j]
+                value = alpha[k] + expected[k] * s
+                change += abs(value - g[k])
+                g[k] = value
+            if change < tol * n_topics:
+                break
+        _exp_expected_log(g, expected)  # statistics with the final E[log theta]
+        for j in range(n):
+            ratio[j] = 1e-100
+        for k in range(n_topics):
+            e = expected[k]
+            b = local[k]
+            for j in range(n):
+                ratio[j] += e * b[j]
+        for j in range(n):
+            weight = counts[start + j] / ratio[j]
+            out = stats_t[indices[start + j]]
+            for k in range(n_topics):
+                out[k] += weight * expected[k] * local[k, j]
+    return n_run
 
 
 @njit(cache=True, fastmath=_FASTMATH)

@@ -28,6 +28,7 @@ from ._corpus import (
     ShardedCorpus, _Chunk, _chunk, _counts, _first_pass, _InMemory, _m2_pass, _m3_pass, open_runner,
 )
 from ._progress import progress_bar
+from ._threads import single_threaded_blas
 from ._validation import as_float_array, check_int, check_random_state, check_real
 from .decomposition import symmetric_power_method
 from .moments import _sum_of_cubes, _sum_of_triples
@@ -143,7 +144,10 @@ def _m2_spectrum(moments, dim, k, *, oversample, n_power_iter, rng):
     apply = moments["m2_and_noise"]
     for _ in range(1 + n_power_iter):
         product, noise_product = apply(q, q_noise)
-        q, q_noise = np.linalg.qr(product)[0], np.linalg.qr(noise_product)[0]
+        # tall, thin QRs (V x (k + oversample)): LAPACK's many small steps gain nothing from BLAS threads, and
+        # with a core busy elsewhere the threads wait on each other (measured: 0.17 s instead of 1 ms per QR)
+        with single_threaded_blas():
+            q, q_noise = np.linalg.qr(product)[0], np.linalg.qr(noise_product)[0]
     product, noise_product = apply(q, q_noise)
     small = q.T @ product
     values, vectors = np.linalg.eigh((small + small.T) / 2)
@@ -337,9 +341,12 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
         Power iterations of the randomised eigensolver (at least one matters).
     refine_iter : int, default 0
         Variational EM iterations (Blei, Ng & Jordan's mean-field updates,
-        a parallel Numba kernel) started from the spectral estimate, with
-        the Dirichlet prior held at ``alpha_``. 0 keeps the pure spectral
-        estimate.
+        a Numba kernel run on ``numba.get_num_threads()`` threads) started
+        from the spectral estimate, with the Dirichlet prior held at
+        ``alpha_``. 0 keeps the pure spectral estimate. The kernel is
+        compiled on the first refined fit after installation (about a
+        second) and loaded from Numba's on-disk cache by every later
+        process (``NUMBA_CACHE_DIR`` moves the cache).
     transform_iter : int, default 100
         Fixed-point iterations of ``transform``.
     random_state : None, int or numpy.random.Generator
@@ -485,13 +492,15 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
                              "memory (fit an in-memory X to refine)")
         # steps: the first pass, 1 + n_power_iter + 1 products with M2, the M3 pass, the power method, EM
         bar = progress_bar(5 + n_power_iter + refine_iter, "SpectralLDA: first pass", "step", self.verbose)
+        # the E-step kernel loads from Numba's cache (or compiles) on a thread while the moments are computed
+        kernel = _in_background(_e_step_kernel) if refine_iter else None
         try:
-            self._fit(X, k, alpha0, n_restarts, n_iter, refine_iter, oversample, n_power_iter, bar)
+            self._fit(X, k, alpha0, n_restarts, n_iter, refine_iter, oversample, n_power_iter, bar, kernel)
         finally:
             bar.close()
         return self
 
-    def _fit(self, X, k, alpha0, n_restarts, n_iter, refine_iter, oversample, n_power_iter, bar):
+    def _fit(self, X, k, alpha0, n_restarts, n_iter, refine_iter, oversample, n_power_iter, bar, kernel):
         runner = open_runner(X, self.client)
         try:  # the passes over the documents: the first pass, 2 + n_power_iter products with M2, the M3 pass
             moments = _implicit_moments(runner, alpha0)
@@ -533,7 +542,8 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
         if refine_iter:  # in this process, on the documents kept for the moments
             bar.set_description("SpectralLDA: variational EM")
             counts = runner.chunk.counts if isinstance(runner, _InMemory) else _chunk(X).counts
-            self.components_ = _variational_em(counts, self.components_, self.alpha_, refine_iter, bar)
+            self.components_ = _variational_em(counts, self.components_, self.alpha_, refine_iter, bar,
+                                               kernel=kernel.result())
         self.eigenvalues_ = values
         self.noise_level_ = noise
         self.n_documents_dropped_ = moments["n_dropped"]
@@ -573,26 +583,92 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
         return theta
 
 
-def _variational_em(counts, topics, alpha, n_iter, bar=None, *, smoothing=1e-6, n_inner=50, tol=1e-3):
-    """``n_iter`` variational EM iterations for the topics, started from ``topics``, prior ``alpha`` fixed."""
-    from numba import get_num_threads
+#: Blocks of documents of the E-step (a free thread takes the next block: the load balances). A fixed
+#: number, not one per thread: the blocks' expected counts are summed in order, so the topics do not
+#: depend on the thread count.
+EM_BLOCKS = 16
 
+
+def _em_blocks(indptr, n_blocks):
+    """Bounds of ``n_blocks`` runs of documents holding about equal numbers of nonzeros (the E-step's work)."""
+    n_docs = len(indptr) - 1
+    bounds = np.searchsorted(indptr, np.linspace(0, indptr[-1], n_blocks + 1)[1:-1])
+    return np.unique(np.concatenate([[0], np.clip(bounds, 0, n_docs), [n_docs]]))
+
+
+def _in_background(fn):
+    """A ``concurrent.futures.Future`` of ``fn()``, run on a thread of its own (its ``result()`` re-raises)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(1, thread_name_prefix="tensorbook-load")
+    future = pool.submit(fn)
+    pool.shutdown(wait=False)  # the thread ends when fn returns
+    return future
+
+
+def _e_step_kernel():
+    """The E-step kernel, ready: called once on a one-word document, with the dtypes and layouts of every call.
+
+    The call loads the kernel's compiled code from Numba's on-disk cache
+    (or, the first time after installation, compiles it): ``fit`` runs this
+    on a thread while it computes the moments, so that a fresh process does
+    not wait for it afterwards. The dtypes must be those of
+    :func:`_variational_em`'s calls, or this would compile a second signature.
+    """
     from ._kernels import lda_e_step
 
-    beta = np.maximum(topics, smoothing)
-    beta /= beta.sum(axis=1, keepdims=True)
+    lda_e_step(np.array([0, 1], dtype=np.int64), np.zeros(1, dtype=np.int32), np.ones(1), np.ones((1, 1)),
+               np.ones(1), np.ones((1, 1)), np.zeros((1, 1)), 0, 1, 1, 1e-2)
+    return lda_e_step
+
+
+def _variational_em(counts, topics, alpha, n_iter, bar=None, *, smoothing=1e-6, n_inner=50, tol=1e-2, kernel=None):
+    """``n_iter`` variational EM iterations for the topics, started from ``topics``, prior ``alpha`` fixed.
+
+    Each document's inner iterations stop when the mean absolute change of
+    its ``gamma`` falls below ``tol`` (in words: its entries sum to the
+    document's length plus alpha0), and every EM iteration starts from the
+    previous one's ``gamma``. Against 1e-3 (scikit-learn's and gensim's
+    default), 1e-2 ran 1.5-2x faster with the same or a lower topic error
+    after every step (within 0.5 %, measured at D = 5,000 and 20,000).
+
+    The E-step (:func:`tensorbook._kernels.lda_e_step`) runs on blocks of
+    documents taken by ``numba.get_num_threads()`` Python threads (the kernel
+    releases the GIL). Every array reaches the kernel with one dtype and
+    layout (C-contiguous float64, int64 offsets, int32 word indices), so
+    that one compiled signature serves every call, in this process and,
+    through Numba's on-disk cache, in every later one.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from numba import get_num_threads
+
+    lda_e_step = _e_step_kernel() if kernel is None else kernel
+    beta_t = np.ascontiguousarray(np.maximum(topics, smoothing).T)  # (V, K): the topics in columns
+    beta_t /= beta_t.sum(axis=0, keepdims=True)
+    alpha = np.ascontiguousarray(alpha, dtype=np.float64)
     lengths = np.asarray(counts.sum(axis=1)).ravel()
-    gamma = alpha[None, :] + (lengths / len(alpha))[:, None]
-    parts = np.empty((max(1, min(get_num_threads(), counts.shape[0])), *beta.shape))
-    indptr, indices = counts.indptr.astype(np.int64), counts.indices.astype(np.int64)
-    data = counts.data.astype(np.float64)
-    for _ in range(n_iter):
-        lda_e_step(indptr, indices, data, beta, alpha, gamma, parts, n_inner, tol)
-        beta = parts.sum(axis=0) + smoothing  # M-step: expected counts, lightly smoothed
-        beta /= beta.sum(axis=1, keepdims=True)
-        if bar is not None:
-            bar.update()
-    return beta
+    gamma = np.ascontiguousarray(alpha[None, :] + (lengths / len(alpha))[:, None])
+    indptr = counts.indptr.astype(np.int64)
+    indices = counts.indices.astype(np.int32, copy=False)
+    data = counts.data.astype(np.float64, copy=False)
+    threads = max(1, min(get_num_threads(), counts.shape[0]))
+    bounds = _em_blocks(indptr, min(EM_BLOCKS, counts.shape[0]))
+    stats = np.empty((len(bounds) - 1, *beta_t.shape))
+
+    def e_step(block):
+        stats[block] = 0.0
+        return lda_e_step(indptr, indices, data, beta_t, alpha, gamma, stats[block],
+                          int(bounds[block]), int(bounds[block + 1]), int(n_inner), float(tol))
+
+    with ThreadPoolExecutor(threads, thread_name_prefix="tensorbook-em") as pool:
+        for _ in range(n_iter):
+            list(pool.map(e_step, range(len(bounds) - 1)))
+            beta_t = stats.sum(axis=0) + smoothing  # M-step: expected counts, lightly smoothed
+            beta_t /= beta_t.sum(axis=0, keepdims=True)
+            if bar is not None:
+                bar.update()
+    return np.ascontiguousarray(beta_t.T)
 
 
 # --------------------------------------------------------------------------

@@ -1,7 +1,11 @@
 """Moment tensors and spectral LDA against explicit dense moments, planted topics and scikit-learn."""
 
 import itertools
+import json
+import os
 import pickle
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -324,11 +328,38 @@ def test_e_step_kernel_matches_a_numpy_reference():
         e = np.exp(digamma(g) - digamma(g.sum()))
         phi = e[:, None] * beta
         ref_stats += phi * (c / phi.sum(axis=0))
-    parts = np.empty((2, *beta.shape))
-    lda_e_step(X.indptr.astype(np.int64), X.indices.astype(np.int64), X.data.astype(float), beta, alpha,
-               gamma, parts, 20, 1e-12)
+    stats_t = np.zeros((2, 15, 3))  # two blocks of documents, as two threads would run them
+    indptr, indices, data = X.indptr.astype(np.int64), X.indices.astype(np.int32), X.data.astype(float)
+    beta_t = np.ascontiguousarray(beta.T)
+    n_run = sum(lda_e_step(indptr, indices, data, beta_t, alpha, gamma, stats_t[b], lo, hi, 20, 1e-12)
+                for b, (lo, hi) in enumerate([(0, 17), (17, 40)]))
     np.testing.assert_allclose(gamma, ref_gamma, rtol=1e-10)
-    np.testing.assert_allclose(parts.sum(axis=0), ref_stats, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(stats_t.sum(axis=0).T, ref_stats, rtol=1e-10, atol=1e-12)
+    assert 40 <= n_run <= 40 * 21
+
+
+_FRESH_PROCESS_FIT = """
+import json
+from tensorbook._kernels import lda_e_step
+from tensorbook.topics import SpectralLDA, make_lda_corpus
+X, _, _ = make_lda_corpus(3000, 3, 50, 60, alpha=0.2, random_state=0)
+SpectralLDA(3, alpha0=0.6, random_state=0, refine_iter=3).fit(X)
+stats = lda_e_step.stats
+print(json.dumps({"hits": stats.cache_hits.total(), "misses": stats.cache_misses.total(),
+                  "signatures": len(lda_e_step.signatures)}))
+"""
+
+
+def test_a_fresh_process_loads_the_e_step_kernel_from_numbas_cache(tmp_path):
+    # Two processes sharing an empty NUMBA_CACHE_DIR, each with one refined fit: the first compiles the
+    # E-step kernel once (one signature for every EM step) and writes it; the second loads it, compiling nothing.
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    runs = [subprocess.run([sys.executable, "-c", _FRESH_PROCESS_FIT], env=env, capture_output=True, text=True)
+            for _ in range(2)]
+    assert all(run.returncode == 0 for run in runs), [run.stderr[-2000:] for run in runs]
+    first, second = (json.loads(run.stdout.strip().splitlines()[-1]) for run in runs)
+    assert first == {"hits": 0, "misses": 1, "signatures": 1}, first
+    assert second == {"hits": 1, "misses": 0, "signatures": 1}, second
 
 
 def test_refinement_improves_the_spectral_topics():
@@ -338,6 +369,24 @@ def test_refinement_improves_the_spectral_topics():
     np.testing.assert_allclose(refined.components_.sum(axis=1), 1.0)
     before, after = topic_recovery_error(topics, spectral.components_), topic_recovery_error(topics, refined.components_)
     assert after < 0.9 * before, (before, after)  # measured: 0.103 -> 0.075
+
+
+def test_refined_topics_do_not_depend_on_the_thread_count():
+    # the E-step's blocks of documents are fixed by the corpus, and their expected
+    # counts summed in order: 1 and 2 threads give the same bits
+    import numba
+
+    X, _, _ = make_lda_corpus(600, 4, 200, 40, alpha=0.2, random_state=1)
+    before = numba.get_num_threads()
+    fits = []
+    try:
+        for threads in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
+            numba.set_num_threads(threads)
+            fits.append(SpectralLDA(4, alpha0=0.8, random_state=0, refine_iter=2).fit(X).components_)
+    finally:
+        numba.set_num_threads(before)
+    for got in fits[1:]:
+        np.testing.assert_array_equal(got, fits[0])
 
 
 def test_recovery_error_rejects_pseudo_counts():
