@@ -193,7 +193,6 @@ def _add_weighted_rows(xm, m, n, w, acc, k_lo, k_hi, ahead):
     prefetched, a share in each rank column (none when ``ahead`` is 0).
     """
     line = max(1, 64 // xm.itemsize)
-    per_row = (k_hi - k_lo + line - 1) // line
     rank = acc.shape[0]
     ahead_ok = ahead > 0 and m + ahead + 8 <= xm.shape[0]
     x0 = xm[m, k_lo:k_hi]
@@ -205,9 +204,10 @@ def _add_weighted_rows(xm, m, n, w, acc, k_lo, k_hi, ahead):
     x6 = xm[m + min(6, n - 1), k_lo:k_hi]
     x7 = xm[m + min(7, n - 1), k_lo:k_hi]
     for r in range(rank):
-        if ahead_ok:
-            for ell in range(r * 8 * per_row // rank, (r + 1) * 8 * per_row // rank):
-                _prefetch(xm, m + ahead + ell // per_row, k_lo + (ell % per_row) * line)
+        if ahead_ok:  # row r of the block ahead in pass r (rows past the rank in the last pass)
+            for q in range(min(r, 8), 8 if r == rank - 1 else min(r + 1, 8)):
+                for k in range(k_lo, k_hi, line):
+                    _prefetch(xm, m + ahead + q, k)
         p0 = w[0, r]
         p1 = w[1, r]
         p2 = w[2, r]
