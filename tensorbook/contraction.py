@@ -43,11 +43,12 @@ MAX_OPTIMAL = 12
 #: Beyond MAX_OPTIMAL: how much work the search over connected subsets may do before it gives up for the
 #: best greedy order, counted as candidate partners looked at (a pair actually costed counts 16). A budget of
 #: work, not of seconds, so that the order found does not depend on the machine or its load. Spent in full
-#: (by a network where one index joins most operands, such as 40 vectors "i,i,...,i"), it is about 0.5 s of
-#: planning on the 2-core reference machine, fallback included (0.06 s for 13 such vectors); order="greedy"
-#: plans those in milliseconds. On the expressions of benchmarks/contract_bench.py a budget 100 times smaller
-#: still gives orders no costlier than opt_einsum's "auto"; this one keeps the exact answer on most of them.
-DP_BUDGET = 500_000
+#: (by a network where one index joins most operands, such as 40 vectors "i,i,...,i"), it is about 1 s of
+#: planning on the 2-core reference machine, fallback included; order="greedy" plans those in milliseconds.
+#: On the expressions of benchmarks/contract_bench.py beyond 12 operands, at most 0.7 s, and no order
+#: costlier than opt_einsum's "auto" or "random-greedy" (with 500,000, 0.5 s, but one order 1.2x dearer
+#: than random-greedy's; with 6 million, 1.2 s and 2 s, for the same costs).
+DP_BUDGET = 1_500_000
 
 #: Seeded random greedy passes tried when that search gives up (pass ``r`` draws from ``random.Random(r)``).
 GREEDY_TRIALS = 32
