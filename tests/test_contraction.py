@@ -98,8 +98,12 @@ def keep_after(current, i, j, output):
     return set(output).union(*(s for k, s in enumerate(current) if k not in (i, j)))
 
 
-def all_order_costs(sets, output, dims):
-    """Flops of EVERY pairwise order (brute force, recursive over all pairs), as a list."""
+def all_order_costs(sets, output, dims, sharing_only=False):
+    """Flops of EVERY pairwise order (brute force, recursive over all pairs), as a list.
+
+    With ``sharing_only``, only the orders in which each step contracts two
+    tensors that share an index.
+    """
     costs = []
 
     def rec(current, acc):
@@ -107,6 +111,8 @@ def all_order_costs(sets, output, dims):
             costs.append(acc)
             return
         for i, j in itertools.combinations(range(len(current)), 2):
+            if sharing_only and not current[i] & current[j]:
+                continue
             flops, result, _ = pair_cost(current[i], current[j], keep_after(current, i, j, output), dims)
             rest = [s for k, s in enumerate(current) if k not in (i, j)]
             rec(rest + [result], acc + flops)
@@ -641,23 +647,6 @@ def random_network(n, regularity, n_out, rng, d_min=2, d_max=9):
     return ",".join(terms) + "->" + output, terms, output, [tuple(dims[c] for c in t) for t in terms]
 
 
-def sharing_order_costs(sets, output, dims):
-    """Flops of every order in which each step contracts two tensors that share an index (brute force)."""
-    costs = []
-
-    def rec(current, acc):
-        if len(current) == 1:
-            costs.append(acc)
-            return
-        for i, j in itertools.combinations(range(len(current)), 2):
-            if current[i] & current[j]:
-                flops, result, _ = pair_cost(current[i], current[j], keep_after(current, i, j, output), dims)
-                rec([s for k, s in enumerate(current) if k not in (i, j)] + [result], acc + flops)
-
-    rec(list(sets), 0)
-    return costs
-
-
 def is_connected(sets):
     reached, frontier = {0}, [0]
     while frontier:
@@ -690,7 +679,7 @@ def test_each_search_against_brute_force(n, regularity, n_out, seed):
     assert replay_cost(sets, output, dims, path) == (flops, largest)
     assert flops >= best
     if is_connected(sets):
-        assert flops == min(sharing_order_costs(sets, output, dims))
+        assert flops == min(all_order_costs(sets, output, dims, sharing_only=True))
     # the greedy passes cost what they say, and are orders at least as dear as the best
     for found in (greedy, C._greedy_order(net, "size"), C._greedy_order(net, "flops", random.Random(0))):
         assert replay_cost(sets, output, dims, C._masks_to_path(found[2], n)) == tuple(found[:2])
