@@ -504,8 +504,9 @@ def khatri_rao(matrices, skip=None, weights=None):
     return result.copy() if len(mats) == 1 else np.ascontiguousarray(result)
 
 
-#: Parallel tasks of an MTTKRP at least (more with more threads), and the most
-#: entries of the per-chunk partial results of its last-mode kernel.
+#: Chunks of an MTTKRP whose partial sums are added afterwards (fixed by the shape: at most this many),
+#: and the most entries of the per-chunk partial results of its last-mode kernel. Chunks that change
+#: nothing in the result (rows of the target mode, ranges of the last mode) follow the thread count.
 _MIN_TASKS = 16
 _MAX_PARTS = 1 << 23
 #: How many rows of the tensor ahead of the current ones its MTTKRP kernels prefetch. The kernel
@@ -660,8 +661,7 @@ def mttkrp(tensor, factors, mode):
         _kernels.mttkrp_cols(xm, shape[last - 1], left, mats[last - 1], parts, n_k_chunks,
                              _AHEAD_ROWS_LAST if x.nbytes > llc // 4 else 0)
         parts = parts.transpose(0, 2, 1)
-    out = parts[0].copy() if len(parts) == 1 else parts.sum(axis=0)
-    out = np.ascontiguousarray(out)
+    out = np.ascontiguousarray(parts[0] if len(parts) == 1 else parts.sum(axis=0))
     return check_finite_result(out, {"tensor": x})
 
 
