@@ -9,8 +9,8 @@ adds the partial sums in chunk order. This module owns all of it:
   (documents with at least 3 words, their weights); a :class:`ShardedCorpus`
   names ``.npz`` shards, each loaded and validated by the task that needs it;
 - the per-chunk functions of the passes and :func:`_add`, which adds their results;
-- the runners, which say where a pass runs: :class:`_InMemory` (one chunk,
-  this process, no Dask), :class:`_Sequential` (shards one after the other in
+- the runners, which say where a pass runs: :class:`_InMemory` (blocks of
+  an in-memory corpus on threads of this process, no Dask), :class:`_Sequential` (shards one after the other in
   this process), :class:`_Threads` (Dask's threaded scheduler) and
   :class:`_Distributed` (a ``distributed`` client); :func:`open_runner`
   picks one.
@@ -37,6 +37,7 @@ import warnings
 import numpy as np
 import scipy.sparse
 
+from ._threads import map_between_threads
 from ._validation import check_int
 from .moments import _sum_of_cubes
 
@@ -58,18 +59,20 @@ def _counts(X, name="X", *, min_words=3, require=True):
     scikit-learn's checks first (so the messages are the ones its users
     know: NaN, negative values, complex or empty input), then the rule of
     this model: word counts are non-negative integers. ``require``: at least
-    one document must be kept (off for one chunk of a larger corpus).
+    one document must be kept (off for one chunk of a larger corpus). The
+    counts keep an integer dtype they came with (no copy of a canonical CSR
+    input); :class:`_Chunk` casts its documents to float64.
     """
     from sklearn.utils.validation import check_array, check_non_negative
 
-    counts = check_array(X, accept_sparse="csr", dtype=np.float64, input_name=name)
+    counts = check_array(X, accept_sparse="csr", input_name=name)
     check_non_negative(counts, name)
     counts = scipy.sparse.csr_array(counts)
-    if np.any(counts.data != np.round(counts.data)):
+    if counts.dtype.kind not in "biu" and np.any(counts.data != np.round(counts.data)):
         raise ValueError(f"{name} must contain integer word counts, got non-integer values")
     counts.sum_duplicates()
     counts.eliminate_zeros()
-    lengths = np.asarray(counts.sum(axis=1)).ravel()
+    lengths = np.asarray(counts.sum(axis=1, dtype=np.float64)).ravel()
     keep = lengths >= min_words
     if require and min_words and not np.any(keep):
         raise ValueError(f"{name} must hold at least one document with {min_words} or more words")
@@ -77,13 +80,17 @@ def _counts(X, name="X", *, min_words=3, require=True):
 
 
 class _Chunk:
-    """A validated chunk of documents: the counts of those with at least 3 words, their weights and signs."""
+    """A validated chunk of documents: the counts of those with at least 3 words, their weights and signs.
+
+    The counts are cast to float64 here, once (a sparse product with integer
+    counts would cast them again on every pass).
+    """
 
     def __init__(self, counts, lengths, n_dropped):
-        self.counts, self.lengths, self.n_dropped = counts, lengths, n_dropped
+        self.counts, self.lengths, self.n_dropped = counts.astype(np.float64, copy=False), lengths, n_dropped
         self.w2 = 1.0 / (lengths * (lengths - 1))  # 1 / (n (n-1))
         self.w3 = self.w2 / (lengths - 2)  # 1 / (n (n-1) (n-2))
-        self.signs = _document_signs(counts)
+        self.signs = _document_signs(self.counts)
 
     def __sizeof__(self):  # the arrays' bytes: what Dask's memory accounting and task placement read
         arrays = (self.counts.data, self.counts.indices, self.counts.indptr, self.lengths, self.w2, self.w3,
@@ -92,12 +99,13 @@ class _Chunk:
 
 
 def _mix(h):
-    """SplitMix64's finaliser on an array of uint64 (wrapping arithmetic): a well-mixed hash of each entry."""
-    h = h ^ (h >> np.uint64(30))
-    h = h * np.uint64(0xBF58476D1CE4E5B9)
-    h = h ^ (h >> np.uint64(27))
-    h = h * np.uint64(0x94D049BB133111EB)
-    return h ^ (h >> np.uint64(31))
+    """SplitMix64's finaliser on an array of uint64 (wrapping arithmetic, in place): a well-mixed hash of each entry."""
+    h ^= h >> np.uint64(30)
+    h *= np.uint64(0xBF58476D1CE4E5B9)
+    h ^= h >> np.uint64(27)
+    h *= np.uint64(0x94D049BB133111EB)
+    h ^= h >> np.uint64(31)
+    return h
 
 
 def _document_signs(counts):
@@ -112,10 +120,11 @@ def _document_signs(counts):
     """
     if counts.shape[0] == 0:
         return np.zeros(0)
-    words = counts.indices.astype(np.uint64) + np.uint64(1)
-    repeats = np.minimum(counts.data, 2.0**31).astype(np.uint64)
-    per_word = _mix(words * np.uint64(0x9E3779B97F4A7C15) + (repeats << np.uint64(32)))
-    per_document = np.add.reduceat(per_word, counts.indptr[:-1].astype(np.intp))  # rows are never empty here
+    per_word = counts.indices.astype(np.uint64)
+    per_word += np.uint64(1)
+    per_word *= np.uint64(0x9E3779B97F4A7C15)
+    per_word += np.minimum(counts.data, 2.0**31).astype(np.uint64) << np.uint64(32)
+    per_document = np.add.reduceat(_mix(per_word), counts.indptr[:-1].astype(np.intp))  # rows never empty here
     return 1.0 - 2.0 * (_mix(per_document) >> np.uint64(63)).astype(np.float64)
 
 
@@ -344,17 +353,47 @@ def _identity(value):
 # --------------------------------------------------------------------------
 
 
+#: Nonzeros per block of an in-memory corpus (about 2.5 MB of counts and a few MB of per-document
+#: products: they stay in the cache between the steps of a pass).
+BLOCK_NNZ = 1 << 18
+
+
 class _InMemory:
-    """The in-memory corpus as a single chunk: map-reduce with one map."""
+    """The in-memory corpus in this process: map-reduce over blocks of documents, on BLAS's threads.
+
+    The blocks are fixed by the counts (about ``BLOCK_NNZ`` nonzeros each)
+    and their partial sums are added in block order, so the result does not
+    depend on the number of threads. Each block is cast and hashed (its
+    weights and signs) by the thread that first gets it.
+    """
 
     name = "X"
 
-    def __init__(self, chunk):
-        self.chunk = chunk
-        self.n_features = chunk.counts.shape[1]
+    def __init__(self, counts, lengths, n_dropped):
+        self.counts, self.n_dropped = counts, n_dropped
+        self.n_features = counts.shape[1]
+        n_blocks = max(1, min(counts.shape[0], math.ceil(counts.nnz / BLOCK_NNZ)))
+        bounds = np.unique(np.searchsorted(counts.indptr, np.linspace(0, counts.nnz, n_blocks + 1)[1:-1]))
+        bounds = np.concatenate([[0], bounds[(bounds > 0) & (bounds < counts.shape[0])], [counts.shape[0]]])
+        self.blocks = map_between_threads(
+            lambda bound: _Chunk(counts[bound[0]:bound[1]], lengths[bound[0]:bound[1]], 0),
+            zip(bounds[:-1], bounds[1:]))
+        self.blocks[0].n_dropped = n_dropped  # counted once, by the first pass
+
+    @classmethod
+    def of(cls, X, name="X"):
+        """``X`` validated (see ``_counts``), short documents left out, in blocks."""
+        counts, lengths, keep = _counts(X, name)
+        if not keep.all():
+            counts, lengths = counts[keep], lengths[keep]
+        return cls(counts, lengths, int(np.count_nonzero(~keep)))
 
     def map_sum(self, fn, *args):
-        return fn(self.chunk, *args)
+        parts = map_between_threads(lambda block: fn(block, *args), self.blocks)
+        total = parts[0]
+        for part in parts[1:]:
+            total = _add(total, part)
+        return total
 
     def close(self):
         pass
@@ -548,7 +587,7 @@ def open_runner(X, client=None):
         raise ValueError(f"client must be None, 'threads', 'local', a scheduler address such as "
                          f"'tcp://host:8786' or a distributed.Client, got {client!r}")
     if client is None and not isinstance(X, ShardedCorpus):
-        return _InMemory(_chunk(X))  # the whole corpus as one chunk, in this process: no Dask
+        return _InMemory.of(X)  # the whole corpus in this process, in blocks on threads: no Dask
     if isinstance(X, ShardedCorpus):
         sources, matrix = list(X.shards), None
         labels = [_label(s, i) for i, s in enumerate(sources)]

@@ -7,9 +7,11 @@ Two rules, used by three modules:
   recurrent forecasters), so that woken BLAS threads do not spin on the cores
   the rest needs, and so that the results do not depend on the machine's
   thread count.
-* :func:`split_between_threads`: a large product cut into blocks, run by as
-  many Python threads as BLAS has, each with single-threaded BLAS (the
-  mode-n products of :mod:`tensorbook.tenalg`).
+* :func:`split_between_threads` and :func:`map_between_threads`: work cut
+  into blocks, run by as many Python threads as BLAS has, each with
+  single-threaded BLAS (the mode-n products of :mod:`tensorbook.tenalg`; the
+  passes of spectral LDA over an in-memory corpus, whose blocks are fixed by
+  the data, so that the sums do not depend on the thread count).
 
 threadpoolctl's limits are process-wide: a limit set in one thread applies to
 every thread's BLAS calls while it lasts.
@@ -21,7 +23,7 @@ import threading
 
 import numpy as np
 
-__all__ = ["single_threaded_blas", "blas_threads", "split_between_threads"]
+__all__ = ["single_threaded_blas", "blas_threads", "split_between_threads", "map_between_threads"]
 
 
 @functools.cache
@@ -46,7 +48,7 @@ def single_threaded_blas():
 def _thread_pool(n_threads):
     from concurrent.futures import ThreadPoolExecutor
 
-    return ThreadPoolExecutor(n_threads, thread_name_prefix="tensorbook-gemm")
+    return ThreadPoolExecutor(n_threads, thread_name_prefix="tensorbook")
 
 
 # A forked child inherits the pool object but not its threads: start afresh.
@@ -56,6 +58,25 @@ os.register_at_fork(after_in_child=_thread_pool.cache_clear)
 _split_lock = threading.Lock()
 
 
+def _on_threads(fn, items):
+    """``[fn(item) for item in items]`` run on BLAS's threads, each with single-threaded BLAS; None when it cannot.
+
+    It cannot (returns None) when there is one item, BLAS has one thread, or
+    another split is running in this process (a call from inside a split
+    included); the caller then runs the work itself.
+    """
+    if len(items) < 2 or not _split_lock.acquire(blocking=False):
+        return None
+    try:
+        threads = blas_threads()
+        if threads < 2:
+            return None
+        with single_threaded_blas():
+            return list(_thread_pool(threads).map(fn, items))
+    finally:
+        _split_lock.release()
+
+
 def split_between_threads(run, n_items):
     """``run(lo, hi)`` over ``range(n_items)`` cut between BLAS's threads, or None when it cannot split.
 
@@ -63,15 +84,18 @@ def split_between_threads(run, n_items):
     when BLAS has one thread, there is one item, or another split is running
     in this process; the caller then runs the work itself.
     """
-    if n_items < 2 or not _split_lock.acquire(blocking=False):
-        return None
-    try:
-        threads = blas_threads()
-        if threads < 2:
-            return None
-        bounds = np.linspace(0, n_items, min(threads, n_items) + 1).astype(int)
-        with single_threaded_blas():
-            return list(_thread_pool(threads).map(run, bounds[:-1], bounds[1:]))
-    finally:
-        _split_lock.release()
+    threads = blas_threads() if n_items >= 2 else 1
+    bounds = np.linspace(0, n_items, min(threads, n_items) + 1).astype(int)
+    return _on_threads(lambda bound: run(*bound), list(zip(bounds[:-1], bounds[1:])))
 
+
+def map_between_threads(fn, items):
+    """``[fn(item) for item in items]``, on BLAS's threads when it can (see ``_on_threads``), else in this thread.
+
+    The items are the caller's, fixed by the data: the results are the same
+    whichever thread computed each, so a caller that combines them in order
+    gets a result that does not depend on the thread count.
+    """
+    items = list(items)
+    results = _on_threads(fn, items)
+    return [fn(item) for item in items] if results is None else results

@@ -25,7 +25,7 @@ import scipy.sparse
 from scipy.optimize import linear_sum_assignment
 
 from ._corpus import (
-    ShardedCorpus, _Chunk, _chunk, _counts, _first_pass, _InMemory, _m2_pass, _m3_pass, open_runner,
+    ShardedCorpus, _chunk, _counts, _first_pass, _InMemory, _m2_pass, _m3_pass, open_runner,
 )
 from ._progress import progress_bar
 from ._threads import single_threaded_blas
@@ -204,10 +204,12 @@ def lda_moments(X, alpha0):
     array([0.333, 0.472, 0.194])
     """
     _check_alpha0(alpha0)
-    chunk = _chunk(X)
-    moments = _implicit_moments(_InMemory(chunk), alpha0)
+    runner = _InMemory.of(X)
+    moments = _implicit_moments(runner, alpha0)
     del moments["n_docs"]
-    return {"counts": chunk.counts, "lengths": chunk.lengths, "w2": chunk.w2, "w3": chunk.w3} | moments
+    blocks = runner.blocks
+    return {"counts": runner.counts, "lengths": np.concatenate([b.lengths for b in blocks]),
+            "w2": np.concatenate([b.w2 for b in blocks]), "w3": np.concatenate([b.w3 for b in blocks])} | moments
 
 
 class TopicSupport(NamedTuple):
@@ -298,8 +300,8 @@ def whitened_m3(moments, whitener, batch_size=None):
     matrices, and batches of pair products (about 32 MB): never V x k x k,
     let alone V x V x V.
     """
-    chunk = _Chunk(moments["counts"], moments["lengths"], moments["n_dropped"])
-    return _whitened_m3(_InMemory(chunk), moments | {"n_docs": chunk.counts.shape[0]}, whitener, batch_size)
+    runner = _InMemory(moments["counts"], moments["lengths"], moments["n_dropped"])
+    return _whitened_m3(runner, moments | {"n_docs": runner.counts.shape[0]}, whitener, batch_size)
 
 
 # --------------------------------------------------------------------------
@@ -541,7 +543,7 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
         self.weights_ = lambdas
         if refine_iter:  # in this process, on the documents kept for the moments
             bar.set_description("SpectralLDA: variational EM")
-            counts = runner.chunk.counts if isinstance(runner, _InMemory) else _chunk(X).counts
+            counts = runner.counts if isinstance(runner, _InMemory) else _chunk(X).counts
             self.components_ = _variational_em(counts, self.components_, self.alpha_, refine_iter, bar,
                                                kernel=kernel.result())
         self.eigenvalues_ = values

@@ -96,7 +96,10 @@ def _dense_lda_moments(counts, alpha0):
     return m1, m2, m3
 
 
-def test_implicit_lda_moments_equal_the_explicit_ones():
+@pytest.mark.parametrize("block_nnz", [None, 7], ids=["one block", "blocks of 7 nonzeros"])
+def test_implicit_lda_moments_equal_the_explicit_ones(block_nnz, monkeypatch):
+    if block_nnz:  # the passes over an in-memory corpus run on blocks of documents: many small ones here
+        monkeypatch.setattr("tensorbook._corpus.BLOCK_NNZ", block_nnz)
     X, _, _ = make_lda_corpus(60, 3, 8, 6, alpha=0.3, random_state=0)
     X = X.toarray()
     X[0] = 0
@@ -387,6 +390,22 @@ def test_refined_topics_do_not_depend_on_the_thread_count():
         numba.set_num_threads(before)
     for got in fits[1:]:
         np.testing.assert_array_equal(got, fits[0])
+
+
+def test_spectral_topics_do_not_depend_on_the_thread_count(monkeypatch):
+    # the passes over an in-memory corpus run on blocks fixed by its counts, their sums added in block
+    # order: BLAS on 1 or 2 threads (one or two Python threads on the blocks) gives the same bits
+    from threadpoolctl import threadpool_limits
+
+    monkeypatch.setattr("tensorbook._corpus.BLOCK_NNZ", 500)
+    X, _, _ = make_lda_corpus(600, 4, 200, 40, alpha=0.2, random_state=1)
+    fits = []
+    for threads in (1, 2):
+        with threadpool_limits(threads, user_api="blas"):
+            model = SpectralLDA(4, alpha0=0.8, random_state=0).fit(X)
+        fits.append((model.components_, model.eigenvalues_, model.noise_level_))
+    for got, want in zip(fits[1], fits[0]):
+        np.testing.assert_array_equal(got, want)
 
 
 def test_recovery_error_rejects_pseudo_counts():
