@@ -10,8 +10,8 @@ block, a V-vector and a k x k matrix. So each pass maps one function over
 chunks of documents, each chunk returning its small partial sums, and adds
 them; the driver holds partial sums (V x p at most), never the documents.
 
-The per-chunk functions are the ones the in-memory fit also uses, on a
-single chunk; what changes is where the chunks come from and where the maps
+The per-chunk functions are the ones the in-memory fit also uses, on
+blocks of rows fixed by the counts; what changes is where the chunks come from and where the maps
 run (the machinery is in :mod:`tensorbook._corpus`; this module holds the
 public names):
 
@@ -26,7 +26,8 @@ public names):
 The partial sums are added in chunk order, whatever the scheduler, so the
 result does not depend on it (for the same chunks, up to the rounding of a
 multithreaded BLAS: Dask's workers use one BLAS thread each); it differs
-from the in-memory fit, one chunk, only by rounding. Tasks are pure
+from the in-memory fit, which cuts the corpus into blocks of its own, only
+by rounding. Tasks are pure
 functions of their inputs with one key per chunk and pass, and the driver
 adds exactly one result per key: when a worker dies, Dask recomputes what it
 held (the load of an in-memory chunk included: the chunk is part of its

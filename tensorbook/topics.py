@@ -355,16 +355,18 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
     client : None, "threads", "local", a scheduler address or a ``distributed.Client``, default None
         Where the moment passes over the documents run (see
         :mod:`tensorbook.distributed`). None: in this process (an in-memory
-        ``X`` as today, a :class:`~tensorbook.distributed.ShardedCorpus`
-        streamed shard by shard). ``"threads"``: Dask's local threaded
+        ``X`` in blocks of documents on BLAS's threads, a
+        :class:`~tensorbook.distributed.ShardedCorpus` streamed shard by
+        shard). ``"threads"``: Dask's local threaded
         scheduler. ``"local"``: a ``distributed.LocalCluster`` on 127.0.0.1,
         started for the fit and closed after it. An address such as
         ``"tcp://host:8786"``: a client connected to that scheduler for the
         fit. A ``distributed.Client``: that client's cluster. Each pass maps
         a function over chunks of documents (the shards, or chunks of an
         in-memory ``X``) and adds the partial sums in chunk order, so the
-        result does not depend on where it ran (to rounding: the in-memory
-        fit adds in one chunk).
+        result does not depend on where it ran, nor on the number of threads
+        (to rounding between ways of running: the in-memory fit's blocks
+        are not the chunks).
     verbose : bool, default False
         Show a progress bar over the fit's steps (tqdm): the passes over the
         documents, the power method and the EM iterations.
