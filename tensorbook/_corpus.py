@@ -59,19 +59,24 @@ def _counts(X, name="X", *, min_words=3, require=True):
     scikit-learn's checks first (so the messages are the ones its users
     know: NaN, negative values, complex or empty input), then the rule of
     this model: word counts are non-negative integers. ``require``: at least
-    one document must be kept (off for one chunk of a larger corpus). The
-    counts keep an integer dtype they came with (no copy of a canonical CSR
-    input); :class:`_Chunk` casts its documents to float64.
+    one document must be kept (off for one chunk of a larger corpus). A
+    canonical CSR input (sorted indices, no duplicates, no stored zeros) is
+    used as it is, in its own dtype (no copy; :class:`_Chunk` casts its
+    documents to float64); any other is copied to float64 first, so that
+    duplicates are summed without overflow and the caller's arrays are never
+    changed.
     """
     from sklearn.utils.validation import check_array, check_non_negative
 
     counts = check_array(X, accept_sparse="csr", input_name=name)
     check_non_negative(counts, name)
     counts = scipy.sparse.csr_array(counts)
+    if not counts.has_canonical_format or not np.all(counts.data):
+        counts = counts.astype(np.float64)  # a copy: sum_duplicates and eliminate_zeros work in place
+        counts.sum_duplicates()
+        counts.eliminate_zeros()
     if counts.dtype.kind not in "biu" and np.any(counts.data != np.round(counts.data)):
         raise ValueError(f"{name} must contain integer word counts, got non-integer values")
-    counts.sum_duplicates()
-    counts.eliminate_zeros()
     lengths = np.asarray(counts.sum(axis=1, dtype=np.float64)).ravel()
     keep = lengths >= min_words
     if require and min_words and not np.any(keep):
@@ -353,8 +358,8 @@ def _identity(value):
 # --------------------------------------------------------------------------
 
 
-#: Nonzeros per block of an in-memory corpus (about 2.5 MB of counts and a few MB of per-document
-#: products: they stay in the cache between the steps of a pass).
+#: Nonzeros per block of an in-memory corpus (about 3 MB of float64 counts and int32 word indices,
+#: and a few MB of per-document products: they stay in the cache between the steps of a pass).
 BLOCK_NNZ = 1 << 18
 
 
@@ -577,7 +582,8 @@ def open_runner(X, client=None):
     ``X`` is word counts in memory or a :class:`ShardedCorpus`; ``client`` is
     None, ``"threads"``, ``"local"``, a scheduler address or a
     ``distributed.Client`` (see :class:`tensorbook.topics.SpectralLDA`). An
-    in-memory ``X`` with no client is one chunk, validated here.
+    in-memory ``X`` with no client is validated here and cut into blocks
+    (:class:`_InMemory`).
     """
     if client is not None and not isinstance(client, str) and not (hasattr(client, "submit")
                                                                    and hasattr(client, "nthreads")):

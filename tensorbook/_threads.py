@@ -17,6 +17,7 @@ threadpoolctl's limits are process-wide: a limit set in one thread applies to
 every thread's BLAS calls while it lasts.
 """
 
+import contextlib
 import functools
 import os
 import threading
@@ -39,9 +40,33 @@ def blas_threads():
     return max((lib.num_threads for lib in blas.lib_controllers), default=1)
 
 
+# The limit is shared by every thread of the process: the first caller to enter sets it, the last to
+# leave restores the counts the first one found. (Each caller restoring the counts it saw on entry
+# would let two overlapping callers leave BLAS on one thread for good: A saves N, B saves 1, A
+# restores N, B restores 1.)
+_limit_lock = threading.Lock()
+_limit_state = {"depth": 0, "limiter": None}
+
+
+@contextlib.contextmanager
 def single_threaded_blas():
-    """A context manager limiting every loaded BLAS library to one thread, restoring the counts on exit."""
-    return _controller().limit(limits=1, user_api="blas")
+    """A context manager limiting every loaded BLAS library to one thread, restoring the counts on exit.
+
+    Overlapping uses (nested, or from several threads at once) share one
+    limit: the counts found by the first are restored when the last one exits.
+    """
+    with _limit_lock:
+        if _limit_state["depth"] == 0:
+            _limit_state["limiter"] = _controller().limit(limits=1, user_api="blas")
+        _limit_state["depth"] += 1
+    try:
+        yield
+    finally:
+        with _limit_lock:
+            _limit_state["depth"] -= 1
+            if _limit_state["depth"] == 0:
+                _limit_state["limiter"].restore_original_limits()
+                _limit_state["limiter"] = None
 
 
 @functools.cache
@@ -53,8 +78,8 @@ def _thread_pool(n_threads):
 
 # A forked child inherits the pool object but not its threads: start afresh.
 os.register_at_fork(after_in_child=_thread_pool.cache_clear)
-# One split at a time, so that each restores the thread count it found
-# (concurrent callers would otherwise restore each other's limit of 1).
+# One split at a time: a split started from inside another (a pass function that calls mode_dot, a
+# fit run on a thread of the pool) runs in its caller's thread instead of waiting for the pool.
 _split_lock = threading.Lock()
 
 
@@ -92,10 +117,15 @@ def split_between_threads(run, n_items):
 def map_between_threads(fn, items):
     """``[fn(item) for item in items]``, on BLAS's threads when it can (see ``_on_threads``), else in this thread.
 
-    The items are the caller's, fixed by the data: the results are the same
-    whichever thread computed each, so a caller that combines them in order
-    gets a result that does not depend on the thread count.
+    Each call of ``fn`` runs with single-threaded BLAS, on a thread of the
+    pool or (when it cannot split) in this one. The items are the caller's,
+    fixed by the data: the results are the same whichever thread computed
+    each, so a caller that combines them in order gets a result that does
+    not depend on the thread count.
     """
     items = list(items)
     results = _on_threads(fn, items)
-    return [fn(item) for item in items] if results is None else results
+    if results is None:
+        with single_threaded_blas():
+            results = [fn(item) for item in items]
+    return results

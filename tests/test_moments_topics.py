@@ -408,6 +408,74 @@ def test_spectral_topics_do_not_depend_on_the_thread_count(monkeypatch):
         np.testing.assert_array_equal(got, want)
 
 
+def test_the_callers_counts_are_never_changed_and_duplicates_add_without_overflow():
+    # a non-canonical CSR (unsorted indices, a duplicate, a stored zero) in int8, whose duplicates add
+    # up past int8's range: the fit sums them in float64 on a copy, and leaves the caller's arrays alone
+    rng = np.random.default_rng(5)
+    dense = make_lda_corpus(400, 2, 12, 30, alpha=0.2, random_state=5)[0].toarray().astype(np.int64)
+    dense[0, 3] = 200  # two stored entries of 100 below
+    rows, cols = np.nonzero(dense)
+    data = dense[rows, cols].astype(np.int64)
+    first = np.flatnonzero((rows == 0) & (cols == 3))[0]
+    data[first] = 100
+    rows, cols, data = np.append(rows, [0, 1]), np.append(cols, [3, 5]), np.append(data, [100, 0])
+    order = np.lexsort((-cols, rows))  # rows in order, columns reversed: unsorted indices
+    X = scipy.sparse.coo_array((data[order].astype(np.int8), (rows[order], cols[order])), shape=dense.shape)
+    X = scipy.sparse.csr_array((X.data, X.col, np.searchsorted(X.row, np.arange(len(dense) + 1))), shape=dense.shape)
+    assert not X.has_canonical_format
+    before = (X.data.copy(), X.indices.copy(), X.indptr.copy())
+    moments = lda_moments(X, alpha0=0.7)
+    for got, want in zip((X.data, X.indices, X.indptr), before):
+        np.testing.assert_array_equal(got, want)
+    oracle = lda_moments(dense.astype(np.float64), alpha0=0.7)
+    np.testing.assert_allclose(moments["m1"], oracle["m1"], rtol=1e-12)
+    np.testing.assert_allclose(moments["lengths"], dense.sum(axis=1))
+    Q = rng.standard_normal((12, 3))
+    np.testing.assert_allclose(moments["m2_apply"](Q), oracle["m2_apply"](Q), rtol=1e-12, atol=1e-15)
+    fit_int = SpectralLDA(2, alpha0=0.7, random_state=0).fit(X)  # a fit changes nothing either
+    for got, want in zip((X.data, X.indices, X.indptr), before):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_allclose(fit_int.components_,
+                               SpectralLDA(2, alpha0=0.7, random_state=0).fit(dense).components_, atol=1e-12)
+
+
+def test_overlapping_blas_limits_restore_the_thread_count(monkeypatch):
+    # two overlapping single-thread limits (A enters, B enters, A exits, B exits) and two fits at once
+    # on threads: BLAS ends with the thread count it had (each use restoring what it saw on entry
+    # would leave it at 1 for good)
+    import threading
+
+    from threadpoolctl import threadpool_limits
+
+    from tensorbook._threads import blas_threads, single_threaded_blas
+
+    with threadpool_limits(2, user_api="blas"):
+        if blas_threads() < 2:
+            pytest.skip("BLAS runs one thread here")
+        a, b = single_threaded_blas(), single_threaded_blas()
+        a.__enter__()
+        b.__enter__()
+        assert blas_threads() == 1
+        a.__exit__(None, None, None)
+        assert blas_threads() == 1  # B still holds the limit
+        b.__exit__(None, None, None)
+        assert blas_threads() == 2
+        monkeypatch.setattr("tensorbook._corpus.BLOCK_NNZ", 300)
+        X, _, _ = make_lda_corpus(800, 3, 100, 40, alpha=0.2, random_state=2)
+        fits = [None, None]
+
+        def fit(i):
+            fits[i] = SpectralLDA(3, alpha0=0.6, random_state=0).fit(X).components_
+
+        threads = [threading.Thread(target=fit, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert blas_threads() == 2
+        np.testing.assert_array_equal(fits[0], fits[1])  # one ran on the pool, the other in its thread
+
+
 def test_recovery_error_rejects_pseudo_counts():
     with pytest.raises(ValueError, match=r"estimated_topics must hold word distributions .* components_ first"):
         topic_recovery_error(np.full((2, 3), 1 / 3), np.ones((2, 3)) * 5)

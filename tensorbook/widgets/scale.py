@@ -61,7 +61,7 @@ def scaling_explorer(measurements, n_documents, *, scheduler=None, index=0, refe
     scheduler at the chosen number of chunks, the chosen scheduler
     highlighted; on the right the peak memory of the chosen scheduler at
     every number of chunks, the chosen one highlighted. A ``reference`` (the
-    in-memory fit, one chunk) is drawn as a dashed line on both. A line of
+    in-memory fit) is drawn as a dashed line on both. A line of
     text above the plot gives the numbers, with the time per pass over the
     documents (``seconds / passes``). Pass measurements made beforehand: the
     widget only draws. The static book shows every scheduler at every point of the grid.
