@@ -28,7 +28,7 @@ from ._validation import (
 )
 from ._progress import progress_bar
 from ._threads import single_threaded_blas
-from .tenalg import _cubic, _matrix_list, khatri_rao, mttkrp, multi_mode_dot, norm, tensor_ivv, unfold
+from .tenalg import _cubic, _ivv, _matrix_list, khatri_rao, mttkrp, multi_mode_dot, norm, unfold
 
 __all__ = [
     "CPTensor",
@@ -734,7 +734,9 @@ def _symmetric_operator(tensor, dim):
             f"its largest asymmetry is {asymmetry:.3g} relative to its largest entry (allowed: "
             f"{tolerance:.1g}). Symmetrise it first, e.g. average it over its six transposes"
         )
-    return k, lambda thetas: tensor_ivv(t, thetas), scale
+    t = np.ascontiguousarray(t, dtype=np.float64)
+    # checked once here (finite, symmetric, unit scale); the power method's thetas are unit vectors
+    return k, lambda thetas: _ivv(t, thetas), scale
 
 
 def symmetric_power_method(tensor, rank, *, n_restarts=10, n_iter=100, tol=1e-10, dim=None, random_state=None):

@@ -816,11 +816,15 @@ def tensor_ivv(tensor, v):
            [0., 0.]])
     """
     t, vs, single = _cubic_and_vectors(tensor, v)
-    k, batch = t.shape[0], vs.shape[0]
-    w = (t.reshape(k * k, k) @ vs.T).reshape(k, k, batch)  # w[i, j, b] = T(I, I, v_b)[i, j]
-    result = np.einsum("ijb,bj->bi", w, vs)
-    result = check_finite_result(result, {"tensor": t, "v": vs})
+    result = check_finite_result(_ivv(t, vs), {"tensor": t, "v": vs})
     return result[0] if single else result
+
+
+def _ivv(t, vs):
+    """:func:`tensor_ivv` of a C-contiguous (k, k, k) ``t`` and a (batch, k) ``vs``, unchecked (for hot loops)."""
+    k = t.shape[0]
+    w = (t.reshape(k * k, k) @ vs.T).reshape(k, k, vs.shape[0])  # w[i, j, b] = T(I, I, v_b)[i, j]
+    return np.einsum("ijb,bj->bi", w, vs)
 
 
 def tensor_vvv(tensor, v):
