@@ -21,7 +21,8 @@ cache, tomotopy's and gensim's extension modules). Three phases are timed:
 It writes the topics (rows summing to 1, columns in the corpus's word
 order) to ``out`` and prints one JSON line with the times. A tensorbook
 child with ``refine`` > 0 also reports Numba's cache hits and misses for the
-E-step kernel and its number of compiled signatures; the method
+refinement's kernels (the E-step, or the two Gibbs kernels) and their largest
+number of compiled signatures; the method
 ``tensorbook-kernel`` times the import of ``tensorbook.topics`` and then the
 kernel's load alone (its compile, with an empty ``NUMBA_CACHE_DIR``).
 """
@@ -42,16 +43,18 @@ def _tensorbook(spec, corpus):
     t1 = time.perf_counter()
     X = scipy.sparse.csr_array((corpus["data"], corpus["indices"], corpus["indptr"]), shape=corpus["shape"])
     t2 = time.perf_counter()
-    model = SpectralLDA(spec["k"], alpha0=spec["alpha0"], refine_iter=spec["refine"],
-                        random_state=spec["seed"]).fit(X)
+    method = spec.get("refine_method", "em")
+    model = SpectralLDA(spec["k"], alpha0=spec["alpha0"], refine_iter=spec["refine"], refine_method=method,
+                        topic_word_prior=spec.get("eta"), random_state=spec["seed"]).fit(X)
     t3 = time.perf_counter()
     info = {}
-    if spec["refine"]:  # did this process compile the E-step kernel, or load it from Numba's cache?
-        from tensorbook._kernels import lda_e_step
+    if spec["refine"]:  # did this process compile the refinement's kernels, or load them from Numba's cache?
+        from tensorbook import _kernels
 
-        info = {"cache_hits": lda_e_step.stats.cache_hits.total(),
-                "cache_misses": lda_e_step.stats.cache_misses.total(),
-                "signatures": len(lda_e_step.signatures)}
+        kernels = [_kernels.lda_e_step] if method == "em" else [_kernels.lda_gibbs_start, _kernels.lda_gibbs_sweep]
+        info = {"cache_hits": sum(k.stats.cache_hits.total() for k in kernels),
+                "cache_misses": sum(k.stats.cache_misses.total() for k in kernels),
+                "signatures": max(len(k.signatures) for k in kernels)}
     return (t1 - t0, t2 - t1, t3 - t2), model.components_, {}, info
 
 

@@ -342,13 +342,33 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
     n_power_iter : int, default 2
         Power iterations of the randomised eigensolver (at least one matters).
     refine_iter : int, default 0
-        Variational EM iterations (Blei, Ng & Jordan's mean-field updates,
-        a Numba kernel run on ``numba.get_num_threads()`` threads) started
-        from the spectral estimate, with the Dirichlet prior held at
-        ``alpha_``. 0 keeps the pure spectral estimate. The kernel is
-        compiled on the first refined fit after installation (about a
-        second) and loaded from Numba's on-disk cache by every later
-        process (``NUMBA_CACHE_DIR`` moves the cache).
+        Steps of the refinement started from the spectral estimate, with the
+        Dirichlet prior held at ``alpha_`` (see ``refine_method``): EM
+        iterations or collapsed Gibbs sweeps. 0 keeps the pure spectral
+        estimate. The refinement's Numba kernels are compiled on the first
+        refined fit after installation (about a second) and loaded from
+        Numba's on-disk cache by every later process (``NUMBA_CACHE_DIR``
+        moves the cache); both run on ``numba.get_num_threads()`` threads.
+    refine_method : {"em", "gibbs"}, default "em"
+        ``"em"``: variational EM (Blei, Ng & Jordan's mean-field updates);
+        each iteration costs about one pass of 2 to 12 inner updates per
+        document. ``"gibbs"``: collapsed Gibbs sampling (Griffiths &
+        Steyvers), the algorithm of tomotopy and MALLET: every word
+        occurrence first gets a topic drawn under the spectral topics (a
+        draw in order and 2 sweeps per document), then ``refine_iter``
+        sweeps redraw each one from its collapsed conditional; the topics are
+        the last sweep's expected word-topic counts, smoothed by
+        ``topic_word_prior``. It stores one 2-byte topic per word occurrence.
+        Mean-field EM converges in fewer steps but to a biased fixed point,
+        whose bias does not shrink with more documents: on a synthetic
+        corpus of 500,000 documents (K = 10, V = 1,000) it stops at a topic
+        error 16 % above tomotopy's converged one, which 10 to 15 Gibbs
+        sweeps bring within 2 %; on 5,000 to 50,000 documents, 2 or 3 EM
+        steps reach it (``benchmarks/lda_bench.py``).
+    topic_word_prior : float or None, default None
+        The Dirichlet prior β of the topics' word distributions, used by
+        ``refine_method="gibbs"``; None means ``1 / n_components``
+        (scikit-learn's default).
     transform_iter : int, default 100
         Fixed-point iterations of ``transform``.
     random_state : None, int or numpy.random.Generator
@@ -427,10 +447,13 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
     """
 
     def __init__(self, n_components, *, alpha0=1.0, n_restarts=10, n_iter=100, oversample=10,
-                 n_power_iter=2, refine_iter=0, transform_iter=100, random_state=None, client=None, verbose=False):
+                 n_power_iter=2, refine_iter=0, refine_method="em", topic_word_prior=None, transform_iter=100,
+                 random_state=None, client=None, verbose=False):
         self.n_components = n_components
         self.verbose = verbose
         self.refine_iter = refine_iter
+        self.refine_method = refine_method
+        self.topic_word_prior = topic_word_prior
         self.alpha0 = alpha0
         self.n_restarts = n_restarts
         self.n_iter = n_iter
@@ -491,20 +514,27 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
         oversample = check_int(self.oversample, "oversample", minimum=0)
         n_power_iter = check_int(self.n_power_iter, "n_power_iter", minimum=0)
         _check_alpha0(alpha0)
+        if self.refine_method not in ("em", "gibbs"):
+            raise ValueError(f"refine_method must be 'em' or 'gibbs', got {self.refine_method!r}")
+        beta = 1.0 / k if self.topic_word_prior is None else check_real(
+            self.topic_word_prior, "topic_word_prior", low=0.0, low_open=True)
+        gibbs = bool(refine_iter) and self.refine_method == "gibbs"
         if refine_iter and isinstance(X, ShardedCorpus):
             raise ValueError("refine_iter must be 0 with a ShardedCorpus: the refinement needs the documents in "
                              "memory (fit an in-memory X to refine)")
-        # steps: the first pass, 1 + n_power_iter + 1 products with M2, the M3 pass, the power method, EM
-        bar = progress_bar(5 + n_power_iter + refine_iter, "SpectralLDA: first pass", "step", self.verbose)
-        # the E-step kernel loads from Numba's cache (or compiles) on a thread while the moments are computed
-        kernel = _in_background(_e_step_kernel) if refine_iter else None
+        # steps: the first pass, 1 + n_power_iter + 1 products with M2, the M3 pass, the power method, the
+        # refinement's steps (and the Gibbs start)
+        bar = progress_bar(5 + n_power_iter + refine_iter + gibbs, "SpectralLDA: first pass", "step", self.verbose)
+        # the refinement's kernels load from Numba's cache (or compile) on a thread while the moments are computed
+        kernel = _in_background(_gibbs_kernels if gibbs else _e_step_kernel) if refine_iter else None
         try:
-            self._fit(X, k, alpha0, n_restarts, n_iter, refine_iter, oversample, n_power_iter, bar, kernel)
+            self._fit(X, k, alpha0, n_restarts, n_iter, refine_iter, oversample, n_power_iter, bar, kernel,
+                      beta if gibbs else None)
         finally:
             bar.close()
         return self
 
-    def _fit(self, X, k, alpha0, n_restarts, n_iter, refine_iter, oversample, n_power_iter, bar, kernel):
+    def _fit(self, X, k, alpha0, n_restarts, n_iter, refine_iter, oversample, n_power_iter, bar, kernel, beta):
         runner = open_runner(X, self.client)
         try:  # the passes over the documents: the first pass, 2 + n_power_iter products with M2, the M3 pass
             moments = _implicit_moments(runner, alpha0)
@@ -544,10 +574,15 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
         self.alpha_ = 4 * alpha0 * (alpha0 + 1) / ((alpha0 + 2) ** 2 * lambdas**2)
         self.weights_ = lambdas
         if refine_iter:  # in this process, on the documents kept for the moments
-            bar.set_description("SpectralLDA: variational EM")
             counts = runner.counts if isinstance(runner, _InMemory) else _chunk(X).counts
-            self.components_ = _variational_em(counts, self.components_, self.alpha_, refine_iter, bar,
-                                               kernel=kernel.result())
+            if beta is None:
+                bar.set_description("SpectralLDA: variational EM")
+                self.components_ = _variational_em(counts, self.components_, self.alpha_, refine_iter, bar,
+                                                   kernel=kernel.result())
+            else:
+                bar.set_description("SpectralLDA: collapsed Gibbs")
+                self.components_ = _collapsed_gibbs(counts, self.components_, self.alpha_, beta, refine_iter, rng,
+                                                    bar, kernels=kernel.result())
         self.eigenvalues_ = values
         self.noise_level_ = noise
         self.n_documents_dropped_ = moments["n_dropped"]
@@ -673,6 +708,104 @@ def _variational_em(counts, topics, alpha, n_iter, bar=None, *, smoothing=1e-6, 
             if bar is not None:
                 bar.update()
     return np.ascontiguousarray(beta_t.T)
+
+
+#: Gibbs sweeps of each document's topic assignments under the spectral topics, held fixed, before the
+#: collapsed sweeps start (after a first draw of each token in order). From 0 to 2 they cut the first
+#: collapsed sweeps' topic error from 2.5x to 1.0x the spectral one (D = 500,000, K = 10); each costs
+#: about 0.7 of a collapsed sweep.
+GIBBS_START_SWEEPS = 2
+
+
+def _gibbs_kernels():
+    """The collapsed Gibbs kernels, ready: each called once on a one-word document, with the dtypes of every call.
+
+    As :func:`_e_step_kernel`: loads the compiled code from Numba's cache
+    (or compiles it) on a thread while ``fit`` computes the moments.
+    """
+    from ._kernels import lda_gibbs_start, lda_gibbs_sweep
+
+    indptr, indices, data = np.array([0, 1], dtype=np.int64), np.zeros(1, dtype=np.int32), np.ones(1)
+    z, ones = np.zeros(1, dtype=np.uint16), np.ones((1, 1))
+    lda_gibbs_start(indptr, indices, data, indptr, ones, np.ones(1), z, np.uint64(0), 0, 1, 1, np.zeros((1, 1)))
+    lda_gibbs_sweep(indptr, indices, data, indptr, np.ones(1), 2 * ones, np.full(1, 2.0), z, np.uint64(0), 0, 1,
+                    np.zeros((1, 1)))
+    return lda_gibbs_start, lda_gibbs_sweep
+
+
+def _collapsed_gibbs(counts, topics, alpha, beta, n_sweeps, rng, bar=None, *, kernels=None, smoothing=1e-6):
+    """Topics after ``n_sweeps`` collapsed Gibbs sweeps started from ``topics``, priors ``alpha`` and ``beta`` fixed.
+
+    Start: every word occurrence (token) gets a topic drawn under
+    ``topics`` held fixed, each document's counts collapsed
+    (:func:`tensorbook._kernels.lda_gibbs_start`: a draw in order, then
+    :data:`GIBBS_START_SWEEPS` sweeps). Then each sweep
+    (:func:`tensorbook._kernels.lda_gibbs_sweep`) redraws every token's
+    topic from its collapsed conditional (Griffiths & Steyvers). The
+    documents are cut into :data:`EM_BLOCKS` blocks (fixed by the corpus,
+    not by the thread count), run on ``numba.get_num_threads()`` threads;
+    within a block the sampler is exact, and a block sees the other blocks'
+    moves at the next sweep (approximate distributed LDA, Newman et al.
+    2009). The counts are whole numbers in float64, added exactly, and each
+    document draws from its own random stream, so the result does not depend
+    on the thread count. Returns the topics (K, V) estimated from the last
+    sweep's expected word-topic counts (each draw's probabilities, not only
+    its outcome: Rao-Blackwellised), smoothed by ``beta``.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from numba import get_num_threads
+
+    lda_gibbs_start, lda_gibbs_sweep = _gibbs_kernels() if kernels is None else kernels
+    n_topics, vocab = topics.shape
+    if n_topics > np.iinfo(np.uint16).max + 1:
+        raise ValueError(f"refine_method='gibbs' supports at most 65,536 topics (n_components), got {n_topics}")
+    topics_t = np.ascontiguousarray(np.maximum(topics, smoothing).T)  # (V, K)
+    topics_t /= topics_t.sum(axis=0, keepdims=True)
+    alpha = np.ascontiguousarray(alpha, dtype=np.float64)
+    indptr = counts.indptr.astype(np.int64)
+    indices = counts.indices.astype(np.int32, copy=False)
+    data = counts.data.astype(np.float64, copy=False)
+    tokptr = np.zeros(counts.shape[0] + 1, dtype=np.int64)  # each document's first token
+    np.cumsum(np.asarray(counts.sum(axis=1)).ravel().astype(np.int64), out=tokptr[1:])
+    z = np.empty(int(tokptr[-1]), dtype=np.uint16)
+    bounds = _em_blocks(indptr, min(EM_BLOCKS, counts.shape[0]))
+    n_blocks = len(bounds) - 1
+    seeds = rng.integers(0, 2**63, size=n_sweeps + 1, dtype=np.uint64)
+    local = np.zeros((n_blocks, vocab, n_topics))  # each block's word-topic counts
+    expected = np.zeros((n_blocks, vocab, n_topics))
+    no_expected = np.zeros((0, n_topics))
+
+    def start(block):
+        lda_gibbs_start(indptr, indices, data, tokptr, topics_t, alpha, z, seeds[0], int(bounds[block]),
+                        int(bounds[block + 1]), GIBBS_START_SWEEPS, local[block])
+
+    with ThreadPoolExecutor(max(1, min(get_num_threads(), n_blocks)), thread_name_prefix="tensorbook-gibbs") as pool:
+        list(pool.map(start, range(n_blocks)))
+        word_topic = local.sum(axis=0)  # whole numbers: exact in any order
+        if bar is not None:
+            bar.update()
+        for sweep in range(n_sweeps):
+            last = sweep == n_sweeps - 1
+            totals = word_topic.sum(axis=0) + vocab * beta
+
+            def run(block, sweep=sweep, totals=totals, last=last):
+                local[block] = prior
+                lda_gibbs_sweep(indptr, indices, data, tokptr, alpha, local[block], totals.copy(), z,
+                                seeds[sweep + 1], int(bounds[block]), int(bounds[block + 1]),
+                                expected[block] if last else no_expected)
+                local[block] -= prior
+                np.rint(local[block], out=local[block])  # the block's moves: whole numbers
+
+            prior = word_topic + beta
+            list(pool.map(run, range(n_blocks)))
+            word_topic = word_topic + local.sum(axis=0)  # whole numbers: exact in any order
+            if bar is not None:
+                bar.update()
+    if n_sweeps == 0:
+        expected = word_topic[None]
+    estimate = expected.sum(axis=0) + beta  # blocks in order
+    return np.ascontiguousarray((estimate / estimate.sum(axis=0, keepdims=True)).T)
 
 
 # --------------------------------------------------------------------------
