@@ -28,7 +28,7 @@ from ._corpus import (
     ShardedCorpus, _chunk, _counts, _first_pass, _InMemory, _m2_pass, _m3_pass, open_runner,
 )
 from ._progress import progress_bar
-from ._threads import single_threaded_blas
+from ._threads import map_between_threads, single_threaded_blas
 from ._validation import as_float_array, check_int, check_random_state, check_real
 from .decomposition import symmetric_power_method
 from .moments import _sum_of_cubes, _sum_of_triples
@@ -574,14 +574,15 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
         self.alpha_ = 4 * alpha0 * (alpha0 + 1) / ((alpha0 + 2) ** 2 * lambdas**2)
         self.weights_ = lambdas
         if refine_iter:  # in this process, on the documents kept for the moments
-            counts = runner.counts if isinstance(runner, _InMemory) else _chunk(X).counts
             if beta is None:
                 bar.set_description("SpectralLDA: variational EM")
+                counts = runner.counts if isinstance(runner, _InMemory) else _chunk(X).counts
                 self.components_ = _variational_em(counts, self.components_, self.alpha_, refine_iter, bar,
                                                    kernel=kernel.result())
             else:
                 bar.set_description("SpectralLDA: collapsed Gibbs")
-                self.components_ = _collapsed_gibbs(counts, self.components_, self.alpha_, beta, refine_iter, rng,
+                blocks = (runner if isinstance(runner, _InMemory) else _InMemory.of(X)).blocks
+                self.components_ = _collapsed_gibbs(blocks, self.components_, self.alpha_, beta, refine_iter, rng,
                                                     bar, kernels=kernel.result())
         self.eigenvalues_ = values
         self.noise_level_ = noise
@@ -727,30 +728,60 @@ def _gibbs_kernels():
 
     indptr, indices, data = np.array([0, 1], dtype=np.int64), np.zeros(1, dtype=np.int32), np.ones(1)
     z, ones = np.zeros(1, dtype=np.uint16), np.ones((1, 1))
-    lda_gibbs_start(indptr, indices, data, indptr, ones, np.ones(1), z, np.uint64(0), 0, 1, 1, np.zeros((1, 1)))
-    lda_gibbs_sweep(indptr, indices, data, indptr, np.ones(1), 2 * ones, np.full(1, 2.0), z, np.uint64(0), 0, 1,
+    lda_gibbs_start(indptr, indices, data, indptr, ones, np.ones(1), z, np.uint64(0), 0, 0, 1, 1, np.zeros((1, 1)))
+    lda_gibbs_sweep(indptr, indices, data, indptr, np.ones(1), 2 * ones, np.full(1, 2.0), z, np.uint64(0), 0, 0, 1,
                     np.zeros((1, 1)))
     return lda_gibbs_start, lda_gibbs_sweep
 
 
-def _collapsed_gibbs(counts, topics, alpha, beta, n_sweeps, rng, bar=None, *, kernels=None, smoothing=1e-6):
+class _GibbsBlock(NamedTuple):
+    """A block of documents as the Gibbs kernels take it, and its topic assignments (one per word occurrence)."""
+
+    indptr: np.ndarray  # int64
+    indices: np.ndarray  # int32
+    data: np.ndarray  # float64, whole numbers
+    tokptr: np.ndarray  # int64: each document's first word occurrence in z
+    z: np.ndarray  # uint16
+    first: int  # the corpus's index of the block's first document
+
+
+def _gibbs_blocks(blocks):
+    """:class:`_GibbsBlock` of each of the corpus's blocks (:class:`tensorbook._corpus._Chunk`), built on threads."""
+    firsts = np.cumsum([0] + [block.counts.shape[0] for block in blocks])
+
+    def convert(item):
+        block, first = item
+        counts = block.counts
+        tokptr = np.zeros(counts.shape[0] + 1, dtype=np.int64)
+        np.cumsum(block.lengths.astype(np.int64), out=tokptr[1:])
+        return _GibbsBlock(counts.indptr.astype(np.int64), counts.indices.astype(np.int32),
+                           counts.data.astype(np.float64, copy=False), tokptr,
+                           np.empty(int(tokptr[-1]), dtype=np.uint16), int(first))
+
+    return map_between_threads(convert, zip(blocks, firsts[:-1]))
+
+
+def _collapsed_gibbs(blocks, topics, alpha, beta, n_sweeps, rng, bar=None, *, kernels=None, smoothing=1e-6):
     """Topics after ``n_sweeps`` collapsed Gibbs sweeps started from ``topics``, priors ``alpha`` and ``beta`` fixed.
 
-    Start: every word occurrence (token) gets a topic drawn under
-    ``topics`` held fixed, each document's counts collapsed
-    (:func:`tensorbook._kernels.lda_gibbs_start`: a draw in order, then
-    :data:`GIBBS_START_SWEEPS` sweeps). Then each sweep
+    ``blocks``: the corpus in blocks of documents, in order (the
+    :class:`tensorbook._corpus._Chunk` blocks of the moments' passes: their
+    float64 counts are used as they are). Start: every word occurrence
+    (token) gets a topic drawn under ``topics`` held fixed, each document's
+    counts collapsed (:func:`tensorbook._kernels.lda_gibbs_start`: a draw in
+    order, then :data:`GIBBS_START_SWEEPS` sweeps). Then each sweep
     (:func:`tensorbook._kernels.lda_gibbs_sweep`) redraws every token's
-    topic from its collapsed conditional (Griffiths & Steyvers). The
-    documents are cut into :data:`EM_BLOCKS` blocks (fixed by the corpus,
-    not by the thread count), run on ``numba.get_num_threads()`` threads;
-    within a block the sampler is exact, and a block sees the other blocks'
-    moves at the next sweep (approximate distributed LDA, Newman et al.
-    2009). The counts are whole numbers in float64, added exactly, and each
-    document draws from its own random stream, so the result does not depend
-    on the thread count. Returns the topics (K, V) estimated from the last
-    sweep's expected word-topic counts (each draw's probabilities, not only
-    its outcome: Rao-Blackwellised), smoothed by ``beta``.
+    topic from its collapsed conditional (Griffiths & Steyvers). The blocks
+    are gathered into at most :data:`EM_BLOCKS` runs of consecutive blocks
+    (fixed by the corpus, not by the thread count), run on
+    ``numba.get_num_threads()`` threads; within a run the sampler is exact,
+    and a run sees the other runs' moves at the next sweep (approximate
+    distributed LDA, Newman et al. 2009). The counts are whole numbers in
+    float64, added exactly, and each document draws from its own random
+    stream, so the result does not depend on the thread count. Returns the
+    topics (K, V) estimated from the last sweep's expected word-topic counts
+    (each draw's probabilities, not only its outcome: Rao-Blackwellised),
+    smoothed by ``beta``.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -763,48 +794,45 @@ def _collapsed_gibbs(counts, topics, alpha, beta, n_sweeps, rng, bar=None, *, ke
     topics_t = np.ascontiguousarray(np.maximum(topics, smoothing).T)  # (V, K)
     topics_t /= topics_t.sum(axis=0, keepdims=True)
     alpha = np.ascontiguousarray(alpha, dtype=np.float64)
-    indptr = counts.indptr.astype(np.int64)
-    indices = counts.indices.astype(np.int32, copy=False)
-    data = counts.data.astype(np.float64, copy=False)
-    tokptr = np.zeros(counts.shape[0] + 1, dtype=np.int64)  # each document's first token
-    np.cumsum(np.asarray(counts.sum(axis=1)).ravel().astype(np.int64), out=tokptr[1:])
-    z = np.empty(int(tokptr[-1]), dtype=np.uint16)
-    bounds = _em_blocks(indptr, min(EM_BLOCKS, counts.shape[0]))
-    n_blocks = len(bounds) - 1
+    parts = _gibbs_blocks(blocks)
+    runs = [run for run in np.array_split(np.arange(len(parts)), min(EM_BLOCKS, len(parts))) if len(run)]
     seeds = rng.integers(0, 2**63, size=n_sweeps + 1, dtype=np.uint64)
-    local = np.zeros((n_blocks, vocab, n_topics))  # each block's word-topic counts
-    expected = np.zeros((n_blocks, vocab, n_topics))
+    local = np.zeros((len(runs), vocab, n_topics))  # each run's word-topic counts
+    expected = np.zeros((len(runs), vocab, n_topics))
     no_expected = np.zeros((0, n_topics))
 
-    def start(block):
-        lda_gibbs_start(indptr, indices, data, tokptr, topics_t, alpha, z, seeds[0], int(bounds[block]),
-                        int(bounds[block + 1]), GIBBS_START_SWEEPS, local[block])
+    def start(r):
+        for part in (parts[i] for i in runs[r]):
+            lda_gibbs_start(part.indptr, part.indices, part.data, part.tokptr, topics_t, alpha, part.z, seeds[0],
+                            part.first, 0, len(part.indptr) - 1, GIBBS_START_SWEEPS, local[r])
 
-    with ThreadPoolExecutor(max(1, min(get_num_threads(), n_blocks)), thread_name_prefix="tensorbook-gibbs") as pool:
-        list(pool.map(start, range(n_blocks)))
+    with ThreadPoolExecutor(max(1, min(get_num_threads(), len(runs))), thread_name_prefix="tensorbook-gibbs") as pool:
+        list(pool.map(start, range(len(runs))))
         word_topic = local.sum(axis=0)  # whole numbers: exact in any order
         if bar is not None:
             bar.update()
         for sweep in range(n_sweeps):
             last = sweep == n_sweeps - 1
             totals = word_topic.sum(axis=0) + vocab * beta
-
-            def run(block, sweep=sweep, totals=totals, last=last):
-                local[block] = prior
-                lda_gibbs_sweep(indptr, indices, data, tokptr, alpha, local[block], totals.copy(), z,
-                                seeds[sweep + 1], int(bounds[block]), int(bounds[block + 1]),
-                                expected[block] if last else no_expected)
-                local[block] -= prior
-                np.rint(local[block], out=local[block])  # the block's moves: whole numbers
-
             prior = word_topic + beta
-            list(pool.map(run, range(n_blocks)))
+
+            def run(r, seed=seeds[sweep + 1], totals=totals, prior=prior, last=last):
+                local[r] = prior
+                own_totals = totals.copy()
+                for part in (parts[i] for i in runs[r]):
+                    lda_gibbs_sweep(part.indptr, part.indices, part.data, part.tokptr, alpha, local[r], own_totals,
+                                    part.z, seed, part.first, 0, len(part.indptr) - 1,
+                                    expected[r] if last else no_expected)
+                local[r] -= prior
+                np.rint(local[r], out=local[r])  # the run's moves: whole numbers
+
+            list(pool.map(run, range(len(runs))))
             word_topic = word_topic + local.sum(axis=0)  # whole numbers: exact in any order
             if bar is not None:
                 bar.update()
     if n_sweeps == 0:
         expected = word_topic[None]
-    estimate = expected.sum(axis=0) + beta  # blocks in order
+    estimate = expected.sum(axis=0) + beta  # runs in order
     return np.ascontiguousarray((estimate / estimate.sum(axis=0, keepdims=True)).T)
 
 

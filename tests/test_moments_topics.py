@@ -440,7 +440,7 @@ def test_gibbs_start_samples_the_exact_posterior_of_a_documents_topics():
     indptr, indices, data, tokptr = _gibbs_arrays(X)
     z = np.empty(int(tokptr[-1]), dtype=np.uint16)
     counts = np.zeros((3, 2))
-    lda_gibbs_start(indptr, indices, data, tokptr, np.ascontiguousarray(topics.T), alpha, z, np.uint64(7), 0,
+    lda_gibbs_start(indptr, indices, data, tokptr, np.ascontiguousarray(topics.T), alpha, z, np.uint64(7), 0, 0,
                     n_copies, 30, counts)
     np.testing.assert_array_equal(counts.sum(axis=1), np.bincount(words, minlength=3) * n_copies)
     states = list(itertools.product([0, 1], repeat=4))
@@ -472,7 +472,7 @@ def test_collapsed_gibbs_sweeps_sample_the_exact_posterior_of_one_word_documents
     totals = word_topic.sum(axis=0)
     codes = []
     for sweep in range(30_000):
-        lda_gibbs_sweep(indptr, indices, data, tokptr, alpha, word_topic, totals, z, np.uint64(sweep), 0, 5,
+        lda_gibbs_sweep(indptr, indices, data, tokptr, alpha, word_topic, totals, z, np.uint64(sweep), 0, 0, 5,
                         np.zeros((0, 2)))
         codes.append(int(z @ (2 ** np.arange(4, -1, -1))))
     np.testing.assert_allclose(totals, np.bincount(z, minlength=2) + vocab * beta)
@@ -502,7 +502,7 @@ def test_gibbs_sweep_kernel_matches_a_python_reference():
     topics_t = np.random.default_rng(1).dirichlet(np.ones(vocab), size=k).T.copy()
     z = np.empty(int(tokptr[-1]), dtype=np.uint16)
     start = np.zeros((vocab, k))
-    lda_gibbs_start(indptr, indices, data, tokptr, topics_t, alpha, z, np.uint64(5), 0, 30, 2, start)
+    lda_gibbs_start(indptr, indices, data, tokptr, topics_t, alpha, z, np.uint64(5), 0, 0, 30, 2, start)
     blocks, tokens = [(0, 13), (13, 30)], _tokens(X)
     ref_z = z.copy()
     ref_counts = np.zeros((vocab, k))
@@ -515,7 +515,7 @@ def test_gibbs_sweep_kernel_matches_a_python_reference():
         moves, ref_moves = np.zeros((vocab, k)), np.zeros((vocab, k))
         for b, (lo, hi) in enumerate(blocks):
             local, totals = counts + beta, counts.sum(axis=0) + vocab * beta
-            lda_gibbs_sweep(indptr, indices, data, tokptr, alpha, local, totals, z, seed, lo, hi, expected[b])
+            lda_gibbs_sweep(indptr, indices, data, tokptr, alpha, local, totals, z, seed, 0, lo, hi, expected[b])
             moves += np.rint(local - counts - beta)
             ref_local, ref_totals = ref_counts + beta, ref_counts.sum(axis=0) + vocab * beta
             for d in range(lo, hi):
@@ -559,10 +559,14 @@ def test_gibbs_refinement_reaches_below_the_em_fixed_point():
 def test_gibbs_refinement_is_reproducible_and_independent_of_the_thread_count(monkeypatch):
     import numba
 
+    import tensorbook._corpus as corpus_module
     import tensorbook.topics as topics_module
 
+    # 10 blocks of documents, gathered into 5 runs: the runs on 1 and 2 threads
+    monkeypatch.setattr(corpus_module, "BLOCK_NNZ", 1500)
     monkeypatch.setattr(topics_module, "EM_BLOCKS", 5)
     X, _, _ = make_lda_corpus(600, 4, 200, 40, alpha=0.2, random_state=1)
+    assert len(corpus_module._InMemory.of(X).blocks) >= 10
     before = numba.get_num_threads()
     fits = []
     try:
