@@ -358,13 +358,18 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
         draw in order and 2 sweeps per document), then ``refine_iter``
         sweeps redraw each one from its collapsed conditional; the topics are
         the last sweep's expected word-topic counts, smoothed by
-        ``topic_word_prior``. It stores one 2-byte topic per word occurrence.
+        ``topic_word_prior``. It stores one 2-byte topic per word occurrence,
+        and two arrays of (at most 16) x V x K float64 counts. The sweeps
+        run on ``numba.get_num_threads()`` threads, over at most 16 runs of
+        the corpus's blocks of documents (about 2^18 nonzeros each): a
+        corpus of at most 2^18 nonzeros sweeps on one thread.
         Mean-field EM converges in fewer steps but to a biased fixed point,
         whose bias does not shrink with more documents: on a synthetic
         corpus of 500,000 documents (K = 10, V = 1,000) it stops at a topic
-        error 16 % above tomotopy's converged one, which 10 to 15 Gibbs
-        sweeps bring within 2 %; on 5,000 to 50,000 documents, 2 or 3 EM
-        steps reach it (``benchmarks/lda_bench.py``).
+        error 16 % above tomotopy's converged one, and 11 Gibbs sweeps come
+        within 2 % of it, 10x faster than tomotopy converges; on 5,000 and
+        50,000 documents, 2 or 3 EM steps reach it
+        (``benchmarks/README.md``).
     topic_word_prior : float or None, default None
         The Dirichlet prior β of the topics' word distributions, used by
         ``refine_method="gibbs"``; None means ``1 / n_components``
@@ -386,10 +391,15 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
         in-memory ``X``) and adds the partial sums in chunk order, so the
         result does not depend on where it ran, nor on the number of threads
         (to rounding between ways of running: the in-memory fit's blocks
-        are not the chunks).
+        are not the chunks). The Gibbs refinement's draws are seeded and do
+        not depend on the thread count either, but a rounding difference in
+        the spectral start can move a draw, after which two chains differ by
+        Monte Carlo noise: with a client, its topics are close to the
+        in-memory fit's, not equal to them.
     verbose : bool, default False
         Show a progress bar over the fit's steps (tqdm): the passes over the
-        documents, the power method and the EM iterations.
+        documents, the power method and the refinement's steps (EM
+        iterations; or the Gibbs start and sweeps).
 
     Attributes
     ----------
@@ -754,7 +764,7 @@ def _gibbs_blocks(blocks):
         counts = block.counts
         tokptr = np.zeros(counts.shape[0] + 1, dtype=np.int64)
         np.cumsum(block.lengths.astype(np.int64), out=tokptr[1:])
-        return _GibbsBlock(counts.indptr.astype(np.int64), counts.indices.astype(np.int32),
+        return _GibbsBlock(counts.indptr.astype(np.int64, copy=False), counts.indices.astype(np.int32, copy=False),
                            counts.data.astype(np.float64, copy=False), tokptr,
                            np.empty(int(tokptr[-1]), dtype=np.uint16), int(first))
 
@@ -789,8 +799,8 @@ def _collapsed_gibbs(blocks, topics, alpha, beta, n_sweeps, rng, bar=None, *, ke
 
     lda_gibbs_start, lda_gibbs_sweep = _gibbs_kernels() if kernels is None else kernels
     n_topics, vocab = topics.shape
-    if n_topics > np.iinfo(np.uint16).max + 1:
-        raise ValueError(f"refine_method='gibbs' supports at most 65,536 topics (n_components), got {n_topics}")
+    if vocab * beta < 1e-8:  # 1 + V beta - 1 must not round to 0 (the totals without a topic's one token)
+        raise ValueError(f"topic_word_prior times the vocabulary size ({vocab}) must be at least 1e-8, got {beta!r}")
     topics_t = np.ascontiguousarray(np.maximum(topics, smoothing).T)  # (V, K)
     topics_t /= topics_t.sum(axis=0, keepdims=True)
     alpha = np.ascontiguousarray(alpha, dtype=np.float64)
@@ -798,8 +808,7 @@ def _collapsed_gibbs(blocks, topics, alpha, beta, n_sweeps, rng, bar=None, *, ke
     runs = [run for run in np.array_split(np.arange(len(parts)), min(EM_BLOCKS, len(parts))) if len(run)]
     seeds = rng.integers(0, 2**63, size=n_sweeps + 1, dtype=np.uint64)
     local = np.zeros((len(runs), vocab, n_topics))  # each run's word-topic counts
-    expected = np.zeros((len(runs), vocab, n_topics))
-    no_expected = np.zeros((0, n_topics))
+    expected = no_expected = np.zeros((0, n_topics))
 
     def start(r):
         for part in (parts[i] for i in runs[r]):
@@ -813,6 +822,8 @@ def _collapsed_gibbs(blocks, topics, alpha, beta, n_sweeps, rng, bar=None, *, ke
             bar.update()
         for sweep in range(n_sweeps):
             last = sweep == n_sweeps - 1
+            if last:  # each run's expected counts, for the estimate
+                expected = np.zeros((len(runs), vocab, n_topics))
             totals = word_topic.sum(axis=0) + vocab * beta
             prior = word_topic + beta
 

@@ -110,6 +110,17 @@ def test_refinement_of_an_in_memory_x_with_a_client_equals_the_in_memory_one(cor
     assert_same_fit(fit(X, "threads", refine_iter=2), fit(X, refine_iter=2), atol=1e-9)
 
 
+def test_gibbs_refinement_of_an_in_memory_x_with_a_client_matches_the_in_memory_one(corpus):
+    # The moments agree to rounding; the draws then agree unless a rounding difference moves one of them
+    # across a topic boundary, after which the chains differ by Monte Carlo noise: close topics, not equal bits.
+    from tensorbook.topics import topic_recovery_error
+
+    X, _ = corpus
+    on_client, in_memory = (fit(X, client, refine_iter=3, refine_method="gibbs") for client in ("threads", None))
+    np.testing.assert_allclose(on_client.alpha_, in_memory.alpha_, rtol=1e-9)
+    assert topic_recovery_error(in_memory.components_, on_client.components_) < 0.02
+
+
 @pytest.mark.slow
 def test_a_local_cluster_equals_the_in_memory_fit(corpus, shards, cluster_client):
     X, reference = corpus

