@@ -427,6 +427,22 @@ def _pick_from(cumulative, n_topics, u, guess):
     return k
 
 
+@njit(cache=True, inline="always", fastmath=_FASTMATH)
+def _draw(row, weight, cumulative, state, guess):
+    """A topic drawn with probability ``∝ row[k] weight[k]`` from the stream ``state``, ``guess`` tested first.
+
+    Returns the stream's next state, the topic and the sum of the weights;
+    ``cumulative`` holds their running sums.
+    """
+    n_topics = row.shape[0]
+    total = 0.0
+    for k in range(n_topics):
+        total += row[k] * weight[k]
+        cumulative[k] = total
+    state, u = _uniform(state)
+    return state, _pick_from(cumulative, n_topics, u * total, guess), total
+
+
 @njit(cache=True, nogil=True, fastmath=_FASTMATH)
 def lda_gibbs_start(indptr, indices, counts, tokptr, topics_t, alpha, z, seed, first, lo, hi, n_sweeps, word_topic):
     """First topic assignments of documents ``lo`` to ``hi - 1``, drawn under fixed topics; counted into ``word_topic``.
@@ -460,12 +476,7 @@ def lda_gibbs_start(indptr, indices, counts, tokptr, topics_t, alpha, z, seed, f
                     old = z[t] if sweep else 0
                     if sweep:
                         n_dk[old] -= 1.0
-                    total = 0.0
-                    for k in range(n_topics):
-                        total += row[k] * n_dk[k]
-                        cumulative[k] = total
-                    state, u = _uniform(state)
-                    new = _pick_from(cumulative, n_topics, u * total, old if sweep else -1)
+                    state, new, _ = _draw(row, n_dk, cumulative, state, old if sweep else -1)
                     z[t] = new
                     n_dk[new] += 1.0
                     t += 1
@@ -510,12 +521,7 @@ def _gibbs_documents(indptr, indices, counts, tokptr, alpha, word_topic, totals,
                 n_dk[old] -= 1.0
                 weight[old] = n_dk[old] * inverse_less[old]  # every count without token t
                 row[old] -= 1.0
-                total = 0.0
-                for k in range(n_topics):
-                    total += row[k] * weight[k]
-                    cumulative[k] = total
-                state, u = _uniform(state)
-                new = _pick_from(cumulative, n_topics, u * total, old)
+                state, new, total = _draw(row, weight, cumulative, state, old)
                 if new == old:  # the totals are as they were: no division (the common case)
                     n_dk[old] += 1.0
                     weight[old] = saved
