@@ -25,7 +25,7 @@ import scipy.sparse
 from scipy.optimize import linear_sum_assignment
 
 from ._corpus import (
-    ShardedCorpus, _chunk, _counts, _first_pass, _InMemory, _m2_pass, _m3_pass, open_runner,
+    ShardedCorpus, _counts, _first_pass, _InMemory, _m2_pass, _m3_pass, open_runner,
 )
 from ._progress import progress_bar
 from ._threads import map_between_threads, single_threaded_blas
@@ -360,9 +360,8 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
         the last sweep's expected word-topic counts, smoothed by
         ``topic_word_prior``. It stores one 2-byte topic per word occurrence,
         and two arrays of (at most 16) x V x K float64 counts. The sweeps
-        run on ``numba.get_num_threads()`` threads, over at most 16 runs of
-        the corpus's blocks of documents (about 2^18 nonzeros each): a
-        corpus of at most 2^18 nonzeros sweeps on one thread.
+        run on ``numba.get_num_threads()`` threads, over 16 runs of
+        documents fixed by the corpus (fewer with fewer documents).
         Mean-field EM converges in fewer steps but to a biased fixed point,
         whose bias does not shrink with more documents: on a synthetic
         corpus of 500,000 documents (K = 10, V = 1,000) it stops at a topic
@@ -584,14 +583,13 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
         self.alpha_ = 4 * alpha0 * (alpha0 + 1) / ((alpha0 + 2) ** 2 * lambdas**2)
         self.weights_ = lambdas
         if refine_iter:  # in this process, on the documents kept for the moments
+            blocks = (runner if isinstance(runner, _InMemory) else _InMemory.of(X)).blocks
             if beta is None:
                 bar.set_description("SpectralLDA: variational EM")
-                counts = runner.counts if isinstance(runner, _InMemory) else _chunk(X).counts
-                self.components_ = _variational_em(counts, self.components_, self.alpha_, refine_iter, bar,
+                self.components_ = _variational_em(blocks, self.components_, self.alpha_, refine_iter, bar,
                                                    kernel=kernel.result())
             else:
                 bar.set_description("SpectralLDA: collapsed Gibbs")
-                blocks = (runner if isinstance(runner, _InMemory) else _InMemory.of(X)).blocks
                 self.components_ = _collapsed_gibbs(blocks, self.components_, self.alpha_, beta, refine_iter, rng,
                                                     bar, kernels=kernel.result())
         self.eigenvalues_ = values
@@ -646,6 +644,51 @@ def _em_blocks(indptr, n_blocks):
     return np.unique(np.concatenate([[0], np.clip(bounds, 0, n_docs), [n_docs]]))
 
 
+class _KernelBlock(NamedTuple):
+    """A block of documents as the refinement kernels take it."""
+
+    indptr: np.ndarray  # int64
+    indices: np.ndarray  # int32
+    data: np.ndarray  # float64, whole numbers
+    lengths: np.ndarray  # float64: the documents' word counts
+    first: int  # the corpus's index of the block's first document
+
+
+def _kernel_blocks(blocks):
+    """:class:`_KernelBlock` of each of the corpus's blocks (:class:`tensorbook._corpus._Chunk`), built on threads.
+
+    The float64 counts of the blocks are used as they are; word indices are
+    cast to int32 where they are not (each block by a thread).
+    """
+    firsts = np.cumsum([0] + [block.counts.shape[0] for block in blocks])
+
+    def convert(item):
+        block, first = item
+        counts = block.counts
+        return _KernelBlock(counts.indptr.astype(np.int64, copy=False), counts.indices.astype(np.int32, copy=False),
+                            counts.data.astype(np.float64, copy=False), block.lengths, int(first))
+
+    return map_between_threads(convert, zip(blocks, firsts[:-1]))
+
+
+def _runs(parts, n_runs):
+    """At most ``n_runs`` runs of consecutive documents holding about equal numbers of nonzeros (a pass's work).
+
+    Each run is a list of ``(part, lo, hi)``: rows ``lo`` to ``hi - 1`` of
+    ``parts[part]``. The runs are fixed by the corpus (not by the thread
+    count, nor by where the blocks end), so that sums over runs taken in
+    order do not depend on how many threads ran them.
+    """
+    offsets = np.cumsum([0] + [int(part.indptr[-1]) for part in parts])
+    indptr = np.concatenate([part.indptr[:-1] + offset for part, offset in zip(parts, offsets)] + [offsets[-1:]])
+    n_docs = len(indptr) - 1
+    bounds = _em_blocks(indptr, max(1, min(n_runs, n_docs)))
+    firsts = [part.first for part in parts] + [n_docs]
+    return [[(i, max(a, firsts[i]) - firsts[i], min(b, firsts[i + 1]) - firsts[i])
+             for i in range(len(parts)) if max(a, firsts[i]) < min(b, firsts[i + 1])]
+            for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist())]
+
+
 def _in_background(fn):
     """A ``concurrent.futures.Future`` of ``fn()``, run on a thread of its own (its ``result()`` re-raises)."""
     from concurrent.futures import ThreadPoolExecutor
@@ -672,7 +715,7 @@ def _e_step_kernel():
     return lda_e_step
 
 
-def _variational_em(counts, topics, alpha, n_iter, bar=None, *, smoothing=1e-6, n_inner=50, tol=1e-2, kernel=None):
+def _variational_em(blocks, topics, alpha, n_iter, bar=None, *, smoothing=1e-6, n_inner=50, tol=1e-2, kernel=None):
     """``n_iter`` variational EM iterations for the topics, started from ``topics``, prior ``alpha`` fixed.
 
     Each document's inner iterations stop when the mean absolute change of
@@ -682,7 +725,9 @@ def _variational_em(counts, topics, alpha, n_iter, bar=None, *, smoothing=1e-6, 
     default), 1e-2 ran 1.5-2x faster with the same or a lower topic error
     after every step (within 0.5 %, measured at D = 5,000 and 20,000).
 
-    The E-step (:func:`tensorbook._kernels.lda_e_step`) runs on blocks of
+    ``blocks``: the corpus in blocks of documents, in order (the
+    :class:`tensorbook._corpus._Chunk` blocks of the moments' passes). The
+    E-step (:func:`tensorbook._kernels.lda_e_step`) runs on :func:`_runs` of
     documents taken by ``numba.get_num_threads()`` Python threads (the kernel
     releases the GIL). Every array reaches the kernel with one dtype and
     layout (C-contiguous float64, int64 offsets, int32 word indices), so
@@ -697,23 +742,21 @@ def _variational_em(counts, topics, alpha, n_iter, bar=None, *, smoothing=1e-6, 
     beta_t = np.ascontiguousarray(np.maximum(topics, smoothing).T)  # (V, K): the topics in columns
     beta_t /= beta_t.sum(axis=0, keepdims=True)
     alpha = np.ascontiguousarray(alpha, dtype=np.float64)
-    lengths = np.asarray(counts.sum(axis=1)).ravel()
-    gamma = np.ascontiguousarray(alpha[None, :] + (lengths / len(alpha))[:, None])
-    indptr = counts.indptr.astype(np.int64)
-    indices = counts.indices.astype(np.int32, copy=False)
-    data = counts.data.astype(np.float64, copy=False)
-    threads = max(1, min(get_num_threads(), counts.shape[0]))
-    bounds = _em_blocks(indptr, min(EM_BLOCKS, counts.shape[0]))
-    stats = np.empty((len(bounds) - 1, *beta_t.shape))
+    parts = _kernel_blocks(blocks)
+    gammas = [np.ascontiguousarray(alpha[None, :] + (part.lengths / len(alpha))[:, None]) for part in parts]
+    runs = _runs(parts, EM_BLOCKS)
+    stats = np.empty((len(runs), *beta_t.shape))
 
-    def e_step(block):
-        stats[block] = 0.0
-        return lda_e_step(indptr, indices, data, beta_t, alpha, gamma, stats[block],
-                          int(bounds[block]), int(bounds[block + 1]), int(n_inner), float(tol))
+    def e_step(r):
+        stats[r] = 0.0
+        for i, lo, hi in runs[r]:
+            part = parts[i]
+            lda_e_step(part.indptr, part.indices, part.data, beta_t, alpha, gammas[i], stats[r], lo, hi,
+                       int(n_inner), float(tol))
 
-    with ThreadPoolExecutor(threads, thread_name_prefix="tensorbook-em") as pool:
+    with ThreadPoolExecutor(max(1, min(get_num_threads(), len(runs))), thread_name_prefix="tensorbook-em") as pool:
         for _ in range(n_iter):
-            list(pool.map(e_step, range(len(bounds) - 1)))
+            list(pool.map(e_step, range(len(runs))))
             beta_t = stats.sum(axis=0) + smoothing  # M-step: expected counts, lightly smoothed
             beta_t /= beta_t.sum(axis=0, keepdims=True)
             if bar is not None:
@@ -744,46 +787,18 @@ def _gibbs_kernels():
     return lda_gibbs_start, lda_gibbs_sweep
 
 
-class _GibbsBlock(NamedTuple):
-    """A block of documents as the Gibbs kernels take it, and its topic assignments (one per word occurrence)."""
-
-    indptr: np.ndarray  # int64
-    indices: np.ndarray  # int32
-    data: np.ndarray  # float64, whole numbers
-    tokptr: np.ndarray  # int64: each document's first word occurrence in z
-    z: np.ndarray  # uint16
-    first: int  # the corpus's index of the block's first document
-
-
-def _gibbs_blocks(blocks):
-    """:class:`_GibbsBlock` of each of the corpus's blocks (:class:`tensorbook._corpus._Chunk`), built on threads."""
-    firsts = np.cumsum([0] + [block.counts.shape[0] for block in blocks])
-
-    def convert(item):
-        block, first = item
-        counts = block.counts
-        tokptr = np.zeros(counts.shape[0] + 1, dtype=np.int64)
-        np.cumsum(block.lengths.astype(np.int64), out=tokptr[1:])
-        return _GibbsBlock(counts.indptr.astype(np.int64, copy=False), counts.indices.astype(np.int32, copy=False),
-                           counts.data.astype(np.float64, copy=False), tokptr,
-                           np.empty(int(tokptr[-1]), dtype=np.uint16), int(first))
-
-    return map_between_threads(convert, zip(blocks, firsts[:-1]))
-
-
 def _collapsed_gibbs(blocks, topics, alpha, beta, n_sweeps, rng, bar=None, *, kernels=None, smoothing=1e-6):
     """Topics after ``n_sweeps`` collapsed Gibbs sweeps started from ``topics``, priors ``alpha`` and ``beta`` fixed.
 
     ``blocks``: the corpus in blocks of documents, in order (the
-    :class:`tensorbook._corpus._Chunk` blocks of the moments' passes: their
-    float64 counts are used as they are). Start: every word occurrence
-    (token) gets a topic drawn under ``topics`` held fixed, each document's
-    counts collapsed (:func:`tensorbook._kernels.lda_gibbs_start`: a draw in
+    :class:`tensorbook._corpus._Chunk` blocks of the moments' passes).
+    Start: every word occurrence (token) gets a topic drawn under ``topics``
+    held fixed, each document's counts collapsed (:func:`tensorbook._kernels.lda_gibbs_start`: a draw in
     order, then :data:`GIBBS_START_SWEEPS` sweeps). Then each sweep
     (:func:`tensorbook._kernels.lda_gibbs_sweep`) redraws every token's
-    topic from its collapsed conditional (Griffiths & Steyvers). The blocks
-    are gathered into at most :data:`EM_BLOCKS` runs of consecutive blocks
-    (fixed by the corpus, not by the thread count), run on
+    topic from its collapsed conditional (Griffiths & Steyvers). The
+    documents are cut into at most :data:`EM_BLOCKS` runs (:func:`_runs`:
+    fixed by the corpus, not by the thread count), run on
     ``numba.get_num_threads()`` threads; within a run the sampler is exact,
     and a run sees the other runs' moves at the next sweep (approximate
     distributed LDA, Newman et al. 2009). The counts are whole numbers in
@@ -804,16 +819,19 @@ def _collapsed_gibbs(blocks, topics, alpha, beta, n_sweeps, rng, bar=None, *, ke
     topics_t = np.ascontiguousarray(np.maximum(topics, smoothing).T)  # (V, K)
     topics_t /= topics_t.sum(axis=0, keepdims=True)
     alpha = np.ascontiguousarray(alpha, dtype=np.float64)
-    parts = _gibbs_blocks(blocks)
-    runs = [run for run in np.array_split(np.arange(len(parts)), min(EM_BLOCKS, len(parts))) if len(run)]
+    parts = _kernel_blocks(blocks)
+    tokptr = [np.concatenate([[0], np.cumsum(part.lengths.astype(np.int64))]) for part in parts]
+    z = [np.empty(int(t[-1]), dtype=np.uint16) for t in tokptr]  # each word occurrence's topic
+    runs = _runs(parts, EM_BLOCKS)
     seeds = rng.integers(0, 2**63, size=n_sweeps + 1, dtype=np.uint64)
     local = np.zeros((len(runs), vocab, n_topics))  # each run's word-topic counts
     expected = no_expected = np.zeros((0, n_topics))
 
     def start(r):
-        for part in (parts[i] for i in runs[r]):
-            lda_gibbs_start(part.indptr, part.indices, part.data, part.tokptr, topics_t, alpha, part.z, seeds[0],
-                            part.first, 0, len(part.indptr) - 1, GIBBS_START_SWEEPS, local[r])
+        for i, lo, hi in runs[r]:
+            part = parts[i]
+            lda_gibbs_start(part.indptr, part.indices, part.data, tokptr[i], topics_t, alpha, z[i], seeds[0],
+                            part.first, lo, hi, GIBBS_START_SWEEPS, local[r])
 
     with ThreadPoolExecutor(max(1, min(get_num_threads(), len(runs))), thread_name_prefix="tensorbook-gibbs") as pool:
         list(pool.map(start, range(len(runs))))
@@ -830,10 +848,10 @@ def _collapsed_gibbs(blocks, topics, alpha, beta, n_sweeps, rng, bar=None, *, ke
             def run(r, seed=seeds[sweep + 1], totals=totals, prior=prior, last=last):
                 local[r] = prior
                 own_totals = totals.copy()
-                for part in (parts[i] for i in runs[r]):
-                    lda_gibbs_sweep(part.indptr, part.indices, part.data, part.tokptr, alpha, local[r], own_totals,
-                                    part.z, seed, part.first, 0, len(part.indptr) - 1,
-                                    expected[r] if last else no_expected)
+                for i, lo, hi in runs[r]:
+                    part = parts[i]
+                    lda_gibbs_sweep(part.indptr, part.indices, part.data, tokptr[i], alpha, local[r], own_totals,
+                                    z[i], seed, part.first, lo, hi, expected[r] if last else no_expected)
                 local[r] -= prior
                 np.rint(local[r], out=local[r])  # the run's moves: whole numbers
 
