@@ -365,8 +365,8 @@ class SpectralLDA(TransformerMixin, BaseEstimator):
         Mean-field EM converges in fewer steps but to a biased fixed point,
         whose bias does not shrink with more documents: on a synthetic
         corpus of 500,000 documents (K = 10, V = 1,000) it stops at a topic
-        error 16 % above tomotopy's converged one, and 11 Gibbs sweeps come
-        within 2 % of it, 10x faster than tomotopy converges; on 5,000 and
+        error 16 % above tomotopy's converged one, and 10 to 11 Gibbs sweeps
+        come within 2 % of it, 10x faster than tomotopy converges; on 5,000 and
         50,000 documents, 2 or 3 EM steps reach it
         (``benchmarks/README.md``).
     topic_word_prior : float or None, default None
