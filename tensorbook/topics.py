@@ -767,7 +767,7 @@ def _variational_em(blocks, topics, alpha, n_iter, bar=None, *, smoothing=1e-6, 
 #: Gibbs sweeps of each document's topic assignments under the spectral topics, held fixed, before the
 #: collapsed sweeps start (after a first draw of each token in order). From 0 to 2 they cut the first
 #: collapsed sweeps' topic error from 2.5x to 1.0x the spectral one (D = 500,000, K = 10); each costs
-#: about 0.7 of a collapsed sweep.
+#: about 1.1 collapsed sweeps (0.72 s against 0.65 s at D = 500,000 on 2 threads).
 GIBBS_START_SWEEPS = 2
 
 
