@@ -493,10 +493,10 @@ def test_mttkrp_every_mode_matches_einsum_khatri_rao_and_tensorly(shape, data, s
         ((3, 1, 4), 1, 2),     # inner kernel, fewer rows of the target mode than threads
         ((1, 4), 0, 1),        # matrix, first mode, rank 1
         ((5, 2), 1, 1),        # matrix, last mode
-        ((3, 9, 5), 2, 5),     # penultimate size 9: one unrolled block of 8 plus one
-        ((2, 17, 3), 2, 4),    # penultimate size 17: two blocks of 8 plus one
-        ((4, 7, 6), 2, 9),     # penultimate size 7: no full block; rank 9 = 2*4 + 1
-        ((4, 8, 6), 2, 8),     # exactly one block of 8, rank a multiple of 4
+        ((3, 9, 5), 2, 5),     # last mode: 27 rows, one block of 16 rows plus 11
+        ((2, 17, 3), 2, 4),    # 34 rows: two blocks of 16 plus two
+        ((4, 7, 6), 2, 9),     # 28 rows; rank 9 = a tile of 5 ranks and one of 4
+        ((4, 8, 6), 2, 8),     # 32 rows: exactly two blocks of 16
         ((6, 13, 7, 11), 0, 5),
         ((6, 13, 7, 11), 1, 5),
         ((6, 13, 7, 11), 2, 7),
@@ -511,6 +511,32 @@ def test_mttkrp_kernel_edge_cases(shape, mode, rank, dtype):
     factors = [make(rng, (s, rank), dtype) for s in shape]
     check_mttkrp(x, factors, mode)
     check_mttkrp(x, factors, mode, none_at_mode=True)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_k", [1, 3, 4, 5, 8, 11, 12, 16, 19, 24, 33, 40])
+@pytest.mark.parametrize("rank", [1, 2, 3, 4, 5, 6, 9, 11])
+def test_mttkrp_last_mode_tiles(n_k, rank, dtype):
+    # the last mode is added in register tiles of at most 5 ranks by one 64-byte
+    # line (8 float64, 16 float32), then one vector (4 or 8), then column by
+    # column; 3 * 7 = 21 rows are one block of 16 plus 5. Every split of the
+    # columns into ranges and every prefetch distance gives the same bits.
+    from tensorbook import _kernels
+
+    rng = np.random.default_rng(100 * n_k + rank)
+    x = make(rng, (3, 7, n_k), dtype)
+    factors = [make(rng, (s, rank), dtype) for s in x.shape]
+    got = check_mttkrp(x, factors, 2)
+    xm = np.ascontiguousarray(x).reshape(-1, n_k)
+    results = []
+    for n_k_chunks, ahead in [(1, 0), (1, 16), (2, 0), (3, 16), (7, 3)]:
+        parts = np.zeros((2, rank, n_k), dtype=dtype)
+        _kernels.mttkrp_cols(xm, 7, factors[0], factors[1], parts, n_k_chunks, ahead)
+        results.append(parts)
+    for parts in results[1:]:
+        np.testing.assert_array_equal(parts, results[0])
+    np.testing.assert_allclose(results[0].sum(axis=0).T, got, rtol=1e-5 if dtype == np.float32 else 1e-12,
+                               atol=1e-5 if dtype == np.float32 else 1e-12)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
