@@ -184,7 +184,7 @@ def mttkrp_rows(xm, n_i, n_b, left, right, ct, parts, n_a_chunks, n_i_chunks, n_
 
 #: The last mode's MTTKRP multiplies blocks of this many rows of the tensor at a time (their
 #: weights, a (16, R) block of the Khatri-Rao product, are made first), tile by tile of the
-#: result: 5 rank rows by one 64-byte line of the last mode, held in ten vector registers.
+#: result: 5 rank rows by one 64-byte line of the last mode, held in ten 256-bit (AVX) registers.
 _LAST_MODE_ROWS = 16
 _TILE_RANKS = 5
 
@@ -199,16 +199,20 @@ def _fma_tile(typingctx, xm, w, acc, m0, m1, k0, r0, n_ranks, n_vectors):
     k0:...]`` to them with multiply-adds (``llvm.fmuladd``: fused where the CPU has FMA; one
     load of the row's vectors serves every rank, one broadcast of a weight every vector), and
     the tile is stored back once. The sums run over ``m`` in order. The code is generated
-    once for each rank count and chosen at run time. The three arrays must be C-contiguous,
-    of one float dtype, and every index inside them (nothing is checked here).
+    once for each rank count and chosen at run time. The three arrays must be C-contiguous
+    2-D arrays of one float dtype (otherwise the call does not compile), and every index
+    inside them (not checked here).
 
     LLVM IR, because Numba's vectorisers do not keep such a tile in registers: written as
     40 scalar accumulators in Numba, the loop vectoriser vectorises along ``m`` (the
     reduction) or the SLP vectoriser leaves them scalar and spilled (float64 200^3, one
-    thread: 41-45 ms against 6.3 ms).
+    thread: 41-45 ms against 6.0-6.4 ms).
     """
-    if not (isinstance(n_vectors, types.IntegerLiteral) and isinstance(n_ranks, types.Integer)):
-        return None
+    arrays = (xm, w, acc)
+    if not (isinstance(n_vectors, types.IntegerLiteral) and isinstance(n_ranks, types.Integer)
+            and all(isinstance(a, types.Array) and a.ndim == 2 and a.layout == "C" for a in arrays)
+            and isinstance(xm.dtype, types.Float) and xm.dtype == w.dtype == acc.dtype):
+        return None  # a typing error: only C-contiguous 2-D arrays of one float dtype
     sig = types.void(xm, w, acc, m0, m1, k0, r0, n_ranks, n_vectors)
     n_v = n_vectors.literal_value
 

@@ -633,7 +633,7 @@ def mttkrp(tensor, factors, mode):
         return khatri_rao(group) if group else ones
 
     shape, last = x.shape, x.ndim - 1
-    if x.size == 0:  # empty sums
+    if x.size == 0 or rank == 0:  # empty sums, or no columns
         return np.zeros((shape[mode], rank), dtype=dtype)
     # Tasks for Numba's threads. Chunks whose partial results are summed
     # afterwards (over a and b below, over rows for the last mode) depend on

@@ -519,8 +519,8 @@ def test_mttkrp_kernel_edge_cases(shape, mode, rank, dtype):
 def test_mttkrp_last_mode_tiles(n_k, rank, dtype):
     # the last mode is added in register tiles of at most 5 ranks by one 64-byte
     # line (8 float64, 16 float32), then one vector (4 or 8), then column by
-    # column; 3 * 7 = 21 rows are one block of 16 plus 5. Every split of the
-    # columns into ranges and every prefetch distance gives the same bits.
+    # column; 3 * 7 = 21 rows are one block of 16 plus 5 (in one chunk). Every
+    # split of the columns into ranges and every prefetch distance gives the same bits.
     from tensorbook import _kernels
 
     rng = np.random.default_rng(100 * n_k + rank)
@@ -528,15 +528,16 @@ def test_mttkrp_last_mode_tiles(n_k, rank, dtype):
     factors = [make(rng, (s, rank), dtype) for s in x.shape]
     got = check_mttkrp(x, factors, 2)
     xm = np.ascontiguousarray(x).reshape(-1, n_k)
-    results = []
-    for n_k_chunks, ahead in [(1, 0), (1, 16), (2, 0), (3, 16), (7, 3)]:
-        parts = np.zeros((2, rank, n_k), dtype=dtype)
-        _kernels.mttkrp_cols(xm, 7, factors[0], factors[1], parts, n_k_chunks, ahead)
-        results.append(parts)
-    for parts in results[1:]:
-        np.testing.assert_array_equal(parts, results[0])
-    np.testing.assert_allclose(results[0].sum(axis=0).T, got, rtol=1e-5 if dtype == np.float32 else 1e-12,
-                               atol=1e-5 if dtype == np.float32 else 1e-12)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for n_chunks in (1, 2):  # rows 0-20 in one chunk (a block of 16, then 5), or 0-9 and 10-20
+        results = []
+        for n_k_chunks, ahead in [(1, 0), (1, 16), (2, 0), (3, 16), (7, 3)]:
+            parts = np.zeros((n_chunks, rank, n_k), dtype=dtype)
+            _kernels.mttkrp_cols(xm, 7, factors[0], factors[1], parts, n_k_chunks, ahead)
+            results.append(parts)
+        for parts in results[1:]:
+            np.testing.assert_array_equal(parts, results[0])
+        np.testing.assert_allclose(results[0].sum(axis=0).T, got, rtol=tol, atol=tol)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -612,6 +613,18 @@ def test_mttkrp_never_forms_the_full_khatri_rao_product(shape, mode):
     assert peak < full / 4, f"peak {peak} bytes, the full Khatri-Rao product {full}"
     check_mttkrp(x, factors, mode)
     assert got.shape == (shape[mode], rank)
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4), (5, 7), (2, 3, 4, 70)])
+def test_mttkrp_of_rank_zero_factors_is_empty(shape):
+    # no rank columns: an (I_n, 0) result in every mode, as einsum gives
+    x = np.random.default_rng(0).standard_normal(shape)
+    factors = [np.ones((s, 0)) for s in shape]
+    for mode in range(len(shape)):
+        got = tb.mttkrp(x, factors, mode)
+        want = np.einsum(x, list(range(len(shape))), *[a for k, f in enumerate(factors) if k != mode
+                                                      for a in (f, [k, len(shape)])], [mode, len(shape)])
+        assert got.shape == want.shape == (shape[mode], 0)
 
 
 def test_mttkrp_dtype_does_not_depend_on_the_unused_factor():
