@@ -547,8 +547,8 @@ def mttkrp(tensor, factors, mode):
     weighted and added along the last mode, tile by tile of the result (five
     rank columns by one 64-byte line, held in vector registers). The
     ``(prod_{k != n} I_k, R)`` Khatri-Rao product is never formed; only those
-    of the factors before
-    ``n`` and of those strictly between ``n`` and the last mode are. On a
+    of the factors before ``n`` and of those strictly between ``n`` and the
+    last mode are. On a
     large tensor the work is bound by one read of the tensor from memory
     (``benchmarks/tenalg_bench.py`` reports the share of that limit).
 
