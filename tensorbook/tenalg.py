@@ -548,9 +548,9 @@ def mttkrp(tensor, factors, mode):
     rank columns by one 64-byte line, held in vector registers). The
     ``(prod_{k != n} I_k, R)`` Khatri-Rao product is never formed; only those
     of the factors before ``n`` and of those strictly between ``n`` and the
-    last mode are. On a
-    large tensor the work is bound by one read of the tensor from memory
-    (``benchmarks/tenalg_bench.py`` reports the share of that limit).
+    last mode are. On a large tensor the work is bound by one read of the
+    tensor from memory (``benchmarks/tenalg_bench.py`` reports the share of
+    that limit).
 
     The result does not depend on the number of threads: the work is split
     into chunks fixed by the shape, and partial sums are added in order.
