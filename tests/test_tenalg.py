@@ -615,6 +615,18 @@ def test_mttkrp_never_forms_the_full_khatri_rao_product(shape, mode):
     assert got.shape == (shape[mode], rank)
 
 
+def test_chapter_2_describes_the_last_mode_kernel_it_ships():
+    # chapter 2's MTTKRP paragraph quotes the last-mode kernel's block of rows and tile of ranks
+    from pathlib import Path
+
+    from tensorbook import _kernels
+
+    words = {5: "five", 4: "four", 6: "six", 8: "eight"}
+    text = (Path(__file__).parent.parent / "notebooks" / "02_tensor_operations.md").read_text()
+    assert f"blocks of {_kernels._LAST_MODE_ROWS} fibres" in text
+    assert f"({words[_kernels._TILE_RANKS]} rank columns by one 64-byte cache line" in text
+
+
 @pytest.mark.parametrize("shape", [(2, 3, 4), (5, 7), (2, 3, 4, 70)])
 def test_mttkrp_of_rank_zero_factors_is_empty(shape):
     # no rank columns: an (I_n, 0) result in every mode, as einsum gives
